@@ -1,0 +1,1 @@
+//! Venues (work in progress).
