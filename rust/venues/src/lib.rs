@@ -35,6 +35,9 @@ pub mod decoded;
 mod error;
 pub mod files;
 pub mod lines;
+pub mod pipeline;
 pub mod source;
+pub mod sync;
+pub mod verify;
 
 pub use error::{Origin, VenueError};

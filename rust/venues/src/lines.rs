@@ -20,7 +20,7 @@ pub fn open_maybe_gzip(path: &Path) -> Result<Box<dyn BufRead + Send>, VenueErro
     let mut file = File::open(path).map_err(|source| VenueError::Io { origin: origin(), source })?;
     let mut magic = [0u8; 2];
     let read = read_up_to(&mut file, &mut magic).map_err(|source| VenueError::Io { origin: origin(), source })?;
-    let file = File::open(path).map_err(|source| VenueError::Io { origin: origin(), source })?;
+    let file = counted(File::open(path).map_err(|source| VenueError::Io { origin: origin(), source })?);
     if read == 2 && magic == [0x1f, 0x8b] {
         Ok(Box::new(BufReader::with_capacity(BUFFER_BYTES, MultiGzDecoder::new(BufReader::with_capacity(BUFFER_BYTES, file)))))
     } else {
@@ -199,5 +199,40 @@ mod tests {
         assert!(matches!(error, VenueError::TruncatedGzip { .. }), "{error}");
         assert!(error.to_string().contains("cut.gz:"), "{error}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+thread_local! {
+    /// Bytes read from disk by readers opened on this thread, for progress reporting.
+    static PROGRESS: std::cell::RefCell<Option<std::sync::Arc<std::sync::atomic::AtomicU64>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `work` with every file opened on this thread (through [`open_maybe_gzip`] or [`LineReader`])
+/// adding the bytes it reads from disk to `counter`.
+pub fn with_progress<T>(counter: std::sync::Arc<std::sync::atomic::AtomicU64>, work: impl FnOnce() -> T) -> T {
+    let previous = PROGRESS.with(|slot| slot.replace(Some(counter)));
+    let result = work();
+    PROGRESS.with(|slot| *slot.borrow_mut() = previous);
+    result
+}
+
+/// A reader that adds what it reads to the thread's progress counter.
+struct Counting<R> {
+    inner: R,
+    counter: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.inner.read(buffer)?;
+        self.counter.fetch_add(read as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(read)
+    }
+}
+
+fn counted(file: File) -> Box<dyn Read + Send> {
+    match PROGRESS.with(|slot| slot.borrow().clone()) {
+        Some(counter) => Box::new(Counting { inner: file, counter }),
+        None => Box::new(file),
     }
 }

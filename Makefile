@@ -1,0 +1,61 @@
+# ferrotrade developer commands. `make demo` and `make test` are the README's two set-up commands: each
+# works on a fresh machine with Python >= 3.11 and a Rust toolchain, creating .venv and building what it needs.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Reuse one cargo target directory outside the clone when the caller (CI) provides one.
+export CARGO_TARGET_DIR ?= $(CURDIR)/target
+DEMO_CATALOG := build/demo-catalog
+DEMO_DATA := tests/data/collector tests/data/cryptofeed/BINANCE_FUTURES.ws.1.0 tests/data/bybit/2024-12-01_XRPUSDT_ob500.data tests/data/binance-vision
+
+.PHONY: demo test dev lint rust-test py-test stubs-check bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.dev-deps: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet "maturin>=1.9,<2" "polars>=1.20" "numpy>=1.26" "typer>=0.12" "rich>=13" \
+		"pytest>=8" "ruff>=0.8" "mypy>=1.13"
+	touch $@
+
+## demo: build the wheel (release) and run the main job on the bundled real data
+demo: | $(BIN)/python
+	$(BIN)/pip install --quiet .
+	rm -rf $(DEMO_CATALOG)
+	$(BIN)/ferrotrade data import $(DEMO_DATA) --catalog $(DEMO_CATALOG)
+	$(BIN)/ferrotrade data info $(DEMO_CATALOG)
+	$(BIN)/ferrotrade data verify $(DEMO_DATA)
+
+## dev: build the extension in the dev profile into the venv (editable)
+dev: $(VENV)/.dev-deps
+	$(BIN)/maturin develop --quiet
+
+## test: every check CI runs: Rust and Python lint, Rust tests, the extension build, Python tests
+test: lint rust-test dev stubs-check py-test
+
+lint: $(VENV)/.dev-deps
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+	$(BIN)/ruff check python tests benchmarks
+	$(BIN)/ruff format --check python tests benchmarks
+
+rust-test:
+	cargo test --workspace --exclude ferrotrade-pybind --locked
+
+stubs-check: dev
+	$(BIN)/mypy --strict python/ferrotrade
+	$(BIN)/python -m mypy.stubtest ferrotrade._core --allowlist python/stubtest-allowlist.txt
+
+py-test: dev
+	$(BIN)/pytest
+
+## bench: release builds, then the benchmarks that print figures (no pass/fail)
+bench: $(VENV)/.dev-deps
+	$(BIN)/maturin develop --release --quiet
+	cargo bench -p ferrotrade-book -p ferrotrade-venues
+	$(BIN)/python benchmarks/book_replay.py
+
+clean:
+	rm -rf $(VENV) build target

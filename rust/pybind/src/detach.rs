@@ -1,0 +1,54 @@
+//! Running long Rust work without the GIL, interruptible by Ctrl-C.
+//!
+//! The work runs on a scoped thread; the calling thread waits for it with the GIL released, waking every
+//! 100 ms to let Python check for signals. On `KeyboardInterrupt` the work's cancel flag is raised, the
+//! thread is joined (the work stops at its next check) and the interrupt propagates to Python.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use pyo3::prelude::*;
+
+/// Runs `work` off the GIL; `work` should poll the flag it is given and stop early when it is set.
+///
+/// # Errors
+/// `KeyboardInterrupt` (or any signal handler's exception) when the user interrupts.
+pub fn run_interruptible<T, F>(py: Python<'_>, work: F) -> PyResult<T>
+where
+    T: Send,
+    F: FnOnce(&AtomicBool) -> T + Send,
+{
+    let cancel = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let (sender, mut receiver) = mpsc::channel();
+        let cancel_ref = &cancel;
+        scope.spawn(move || {
+            // The receiver outlives this thread inside the scope, so sending cannot fail.
+            let _ = sender.send(work(cancel_ref));
+        });
+        loop {
+            // The receiver is moved in and out: it is `Send` but not `Sync`.
+            let (returned, received) = py.detach(move || {
+                let received = receiver.recv_timeout(Duration::from_millis(100));
+                (receiver, received)
+            });
+            receiver = returned;
+            match received {
+                Ok(value) => return Ok(value),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if let Err(interrupt) = py.check_signals() {
+                        cancel.store(true, Ordering::Relaxed);
+                        py.detach(move || {
+                            let _ = receiver.recv();
+                        });
+                        return Err(interrupt);
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(pyo3::exceptions::PyRuntimeError::new_err("ferrotrade worker thread panicked"));
+                }
+            }
+        }
+    })
+}
