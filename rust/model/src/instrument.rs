@@ -146,6 +146,9 @@ pub struct Instrument {
     pub price_precision: u8,
     /// Decimals of every quantity.
     pub size_precision: u8,
+    /// Decimals of mark and index prices, which venues compute finer than the tick (Binance sends
+    /// `28142.15563565` for a book quoted in 0.1): kept apart so they don't inflate `price_precision`.
+    pub mark_precision: u8,
     /// Smallest price increment, at `price_precision`.
     pub tick_size: Price,
     /// Smallest quantity increment, at `size_precision`.
@@ -167,6 +170,7 @@ impl Instrument {
             contract_type,
             price_precision,
             size_precision,
+            mark_precision: price_precision,
             tick_size: Price(1),
             lot_size: Quantity(1),
             min_notional: None,

@@ -273,6 +273,7 @@ impl CaptureReader {
             dict.set_item("contract_type", instrument.contract_type.as_str())?;
             dict.set_item("price_precision", instrument.price_precision)?;
             dict.set_item("size_precision", instrument.size_precision)?;
+            dict.set_item("mark_precision", instrument.mark_precision)?;
             dict.set_item("tick_size", instrument.tick_size.0)?;
             dict.set_item("lot_size", instrument.lot_size.0)?;
             dict.set_item("min_notional", instrument.min_notional.map(|d| d.to_string()))?;

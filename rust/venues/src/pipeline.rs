@@ -195,6 +195,7 @@ struct Observed {
     symbol: String,
     price_scale: u8,
     size_scale: u8,
+    mark_scale: u8,
 }
 
 impl Observed {
@@ -202,6 +203,7 @@ impl Observed {
         let price_precision = self.price_scale.max(info.map_or(0, |i| i.tick_size.scale));
         let size_precision = self.size_scale.max(info.map_or(0, |i| i.lot_size.scale));
         let mut instrument = Instrument::with_precisions(InstrumentId::new(self.venue, &self.symbol), price_precision, size_precision);
+        instrument.mark_precision = self.mark_scale.max(price_precision);
         if let Some(info) = info {
             if let Ok(tick) = info.tick_size.to_fixed(price_precision) {
                 instrument.tick_size = Price(tick.max(1));
@@ -234,7 +236,7 @@ impl PrecisionScan<'_> {
             None => {
                 let symbol = symbol.to_ascii_uppercase();
                 self.index.insert((venue, symbol.clone()), self.observed.len());
-                self.observed.push(Observed { venue, symbol, price_scale: 0, size_scale: 0 });
+                self.observed.push(Observed { venue, symbol, price_scale: 0, size_scale: 0, mark_scale: 0 });
                 self.observed.len() - 1
             }
         };
@@ -286,9 +288,9 @@ impl Visitor for PrecisionScan<'_> {
                 observed.size_scale = observed.size_scale.max(bar.volume.scale).max(bar.taker_buy_volume.scale);
             }
             Payload::Mark(mark) => {
-                price(&mark.mark_price);
+                observed.mark_scale = observed.mark_scale.max(mark.mark_price.scale);
                 if let Some(index) = &mark.index_price {
-                    price(index);
+                    observed.mark_scale = observed.mark_scale.max(index.scale);
                 }
             }
         }
@@ -313,12 +315,11 @@ struct Normalizer<'p, 's, 'c> {
 }
 
 impl Normalizer<'_, '_, '_> {
-    fn instrument(&self, origin: &Origin, venue: Venue, symbol: &str) -> Result<(usize, u8, u8), VenueError> {
+    fn instrument(&self, origin: &Origin, venue: Venue, symbol: &str) -> Result<(usize, &Instrument), VenueError> {
         let index = self.pipeline.index.get(&(venue, symbol.to_ascii_uppercase())).copied().ok_or_else(|| {
             VenueError::Session { origin: origin.clone(), reason: format!("{venue}.{symbol} appeared only in the second pass (was the file changed while being read?)") }
         })?;
-        let instrument = &self.pipeline.instruments[index];
-        Ok((index, instrument.price_precision, instrument.size_precision))
+        Ok((index, &self.pipeline.instruments[index]))
     }
 }
 
@@ -352,7 +353,8 @@ fn or_recv(ts_event: UnixNanos, ts_recv: UnixNanos) -> UnixNanos {
 impl Visitor for Normalizer<'_, '_, '_> {
     fn message(&mut self, origin: &Origin, ts_recv: UnixNanos, message: &Decoded<'_>) -> Result<(), VenueError> {
         check_cancel(&mut self.report.messages, self.cancel)?;
-        let (index, price_p, size_p) = self.instrument(origin, message.venue, message.symbol)?;
+        let (index, instrument) = self.instrument(origin, message.venue, message.symbol)?;
+        let (price_p, size_p, mark_p) = (instrument.price_precision, instrument.size_precision, instrument.mark_precision);
         let event = match &message.payload {
             Payload::Book(book) => {
                 convert_levels(origin, book.bids, &mut self.bids, price_p, size_p)?;
@@ -405,8 +407,8 @@ impl Visitor for Normalizer<'_, '_, '_> {
             Payload::Mark(mark) => MarketEvent::Mark(MarkPrice {
                 ts_event: or_recv(mark.ts_event, ts_recv),
                 ts_recv,
-                mark_price: Price(fixed(origin, mark.mark_price, price_p)?),
-                index_price: mark.index_price.map(|p| fixed(origin, p, price_p).map(Price)).transpose()?,
+                mark_price: Price(fixed(origin, mark.mark_price, mark_p)?),
+                index_price: mark.index_price.map(|p| fixed(origin, p, mark_p).map(Price)).transpose()?,
                 funding_rate: mark.funding_rate,
                 next_funding_time: mark.next_funding_time,
             }),
