@@ -93,6 +93,7 @@ fn verify<'py>(py: Python<'py>, paths: Vec<String>, skip_bad_records: bool) -> P
         dict.set_item("trade_id_gaps", book.trade_id_gaps)?;
         dict.set_item("quotes", book.quotes)?;
         dict.set_item("bars", book.bars)?;
+        dict.set_item("bar_gaps", book.bar_gaps)?;
         dict.set_item("marks", book.marks)?;
         dict.set_item("bad_records", session.bad_records)?;
         dict.set_item("first_bad_record", &session.first_bad_record)?;

@@ -24,7 +24,7 @@ use crate::decoded::{Decoded, InstrumentInfo, Payload, RawLevel, RawTrade};
 use crate::error::{Origin, VenueError};
 use crate::lines;
 use crate::source::{Session, Visitor};
-use crate::sync::{BookSync, SyncStats};
+use crate::sync::{BookSync, SyncRule, SyncStats};
 
 /// How to treat bad records.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -374,7 +374,13 @@ impl Visitor for Normalizer<'_, '_, '_> {
                 let position = match self.syncs.iter().position(|(i, _)| *i == index) {
                     Some(position) => position,
                     None => {
-                        self.syncs.push((index, BookSync::for_venue(message.venue)));
+                        // Sources without update ids (tardis CSVs) chain nothing: every snapshot resets.
+                        let sync = if book.sequence == 0 && book.first_sequence == 0 {
+                            BookSync::new(SyncRule::Unsequenced)
+                        } else {
+                            BookSync::for_venue(message.venue)
+                        };
+                        self.syncs.push((index, sync));
                         self.syncs.len() - 1
                     }
                 };

@@ -62,6 +62,8 @@ pub struct VerifyReport {
     pub quotes: u64,
     /// Bars.
     pub bars: u64,
+    /// Bars whose open time is not the previous bar's plus one interval (missing or repeated bars).
+    pub bar_gaps: u64,
     /// Mark price updates.
     pub marks: u64,
     /// Best bid at the end.
@@ -131,6 +133,8 @@ struct Check {
     last_agg_id: Option<u64>,
     quotes: u64,
     bars: u64,
+    bar_gaps: u64,
+    last_bar_open: Option<u64>,
     marks: u64,
 }
 
@@ -248,7 +252,14 @@ impl EventSink for VerifySink<'_> {
                 check.on_trade_id(trade.trade_id, true);
             }
             MarketEvent::Quote(quote) => check.on_quote(quote),
-            MarketEvent::Bar(_) => check.bars += 1,
+            MarketEvent::Bar(bar) => {
+                check.bars += 1;
+                let expected = check.last_bar_open.map(|open| open + bar.interval_ns);
+                if expected.is_some_and(|expected| bar.open_time.0 != expected) {
+                    check.bar_gaps += 1;
+                }
+                check.last_bar_open = Some(bar.open_time.0);
+            }
             MarketEvent::Mark(_) => check.marks += 1,
         }
         Ok(())
@@ -273,7 +284,12 @@ impl EventSink for VerifySink<'_> {
                 bbo_unmatched: check.bbo_unmatched,
                 trades: check.trades,
                 agg_trades: check.agg_trades,
-                trade_id_gaps: (check.trade_ids_numeric && (check.trades + check.agg_trades) > 0).then_some(check.trade_id_gaps),
+                // Only Binance numbers trades one by one per symbol; Bybit ids are opaque or venue-wide.
+                trade_id_gaps: (self.instruments[instrument].id.venue.is_binance()
+                    && check.trade_ids_numeric
+                    && (check.trades + check.agg_trades) > 0)
+                    .then_some(check.trade_id_gaps),
+                bar_gaps: check.bar_gaps,
                 quotes: check.quotes,
                 bars: check.bars,
                 marks: check.marks,
@@ -302,6 +318,7 @@ impl EventSink for VerifySink<'_> {
                     trade_id_gaps: None,
                     quotes: 0,
                     bars: 0,
+                    bar_gaps: 0,
                     marks: 0,
                     best_bid: None,
                     best_ask: None,

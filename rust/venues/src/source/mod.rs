@@ -266,9 +266,21 @@ fn session_key(path: &Path, format: Format) -> String {
         Format::CryptofeedText => name.split('.').next().unwrap_or_default().to_owned(),
         // btcusdt-depth-snap.csv / btcusdt-depth-update.csv
         Format::BinanceDepthCsv => name.replace("-snap", "").replace("-update", ""),
+        // BTCUSDT-1h-2023-01.csv, BTCUSDT-1h-2023-02.csv: the months of one symbol and interval.
+        Format::BinanceKlineCsv => strip_kline_period(&name),
         _ => name,
     };
     format!("{dir}/{stem}")
+}
+
+fn strip_kline_period(name: &str) -> String {
+    let base = name.split('.').next().unwrap_or(name);
+    let parts: Vec<&str> = base.split('-').collect();
+    if parts.len() >= 4 && parts[2..].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) {
+        parts[..2].join("-")
+    } else {
+        base.to_owned()
+    }
 }
 
 fn strip_date_suffix(name: &str) -> String {
@@ -306,6 +318,9 @@ mod tests {
             session_key(Path::new("/x/BINANCE.ws.1.0"), Format::CryptofeedText),
             session_key(Path::new("/x/BINANCE_FUTURES.ws.1.0"), Format::CryptofeedText)
         );
+        assert_eq!(strip_kline_period("BTCUSDT-1h-2023-01.csv"), "BTCUSDT-1h");
+        assert_eq!(strip_kline_period("ADABTC-1m-2021-11-27.csv"), "ADABTC-1m");
+        assert_eq!(strip_kline_period("prices.csv"), "prices");
         assert!(session_order(Path::new("btcusdt-depth-snap.csv"), Format::BinanceDepthCsv)
             < session_order(Path::new("btcusdt-depth-update.csv"), Format::BinanceDepthCsv));
     }
