@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use arrow_array::{
-    ArrayRef, DurationNanosecondArray, Float64Array, Int64Array, RecordBatch, TimestampNanosecondArray, UInt8Array, UInt64Array,
+    ArrayRef, Float64Array, Int64Array, RecordBatch, TimestampNanosecondArray, UInt8Array, UInt64Array,
 };
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef, TimeUnit};
 use ferrotrade_model::{BookUpdate, Level, MarketEvent, flags};
@@ -67,7 +67,7 @@ impl Kind {
             ]),
             Kind::Bars => fields.extend([
                 field("open_time", ts()),
-                field("interval", DataType::Duration(TimeUnit::Nanosecond)),
+                field("interval_ns", DataType::Int64),
                 field("open", DataType::Int64),
                 field("high", DataType::Int64),
                 field("low", DataType::Int64),
@@ -218,7 +218,7 @@ impl Columns {
                 let open_time: Vec<i64> = taken.optional_ts.iter().map(|t| t.unwrap_or_default()).collect();
                 columns.push(ts_array(open_time));
                 let intervals: Vec<i64> = taken.u64s[0].iter().map(|v| nanos(*v)).collect();
-                columns.push(Arc::new(DurationNanosecondArray::from(intervals)));
+                columns.push(Arc::new(Int64Array::from(intervals)));
                 for column in 0..5 {
                     columns.push(int(&mut taken.i64s[column]));
                 }

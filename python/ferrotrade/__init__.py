@@ -1,0 +1,69 @@
+"""ferrotrade: a fast, exchange-correct trading system for crypto markets.
+
+The native core (``ferrotrade._core``, Rust) does the heavy lifting; this package re-exports its public
+names and hosts the Python layers. Importing ``ferrotrade`` loads only the native module: subpackages that
+need polars or numpy (``ferrotrade.data``) and ``OrderBook`` load on first access, so a CLI start or a
+worker process pays only for what it uses.
+
+Examples
+--------
+>>> import ferrotrade
+>>> isinstance(ferrotrade.__version__, str)
+True
+>>> issubclass(ferrotrade.DataFormatError, ferrotrade.FerrotradeError)
+True
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ferrotrade._core import __version__
+from ferrotrade.exceptions import (
+    BookIntegrityError,
+    ConfigError,
+    DataFormatError,
+    FerrotradeError,
+    PrecisionError,
+    SequenceGapError,
+)
+
+if TYPE_CHECKING:
+    from ferrotrade import data
+    from ferrotrade.book import OrderBook
+
+__all__ = [
+    "BookIntegrityError",
+    "ConfigError",
+    "DataFormatError",
+    "FerrotradeError",
+    "OrderBook",
+    "PrecisionError",
+    "SequenceGapError",
+    "__version__",
+    "data",
+    "exceptions",
+]
+
+# name -> (module, attribute or None for the module itself); resolved on first access.
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "OrderBook": ("ferrotrade.book", "OrderBook"),
+    "data": ("ferrotrade.data", None),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Load the lazily exported names (``OrderBook``, ``data``) on first access."""
+    try:
+        module_name, attribute = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'ferrotrade' has no attribute {name!r}") from None
+    module = importlib.import_module(module_name)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
