@@ -246,7 +246,7 @@ impl PrecisionScan<'_> {
 
 fn check_cancel(seen: &mut u64, cancel: &AtomicBool) -> Result<(), VenueError> {
     *seen += 1;
-    if *seen % 4096 == 0 && cancel.load(Ordering::Relaxed) {
+    if seen.is_multiple_of(4096) && cancel.load(Ordering::Relaxed) {
         return Err(VenueError::Interrupted);
     }
     Ok(())

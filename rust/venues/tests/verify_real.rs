@@ -4,6 +4,9 @@
 //! validation section of the data set's own notes): 6,493 diffs applied, 1,072 exact bookTicker matches and
 //! 19,904 trades without an id gap for the Binance spot BTCUSDT session of 2024-08-08/09.
 
+// Test helpers outside `#[test]` fns unwrap too: a failure here is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 

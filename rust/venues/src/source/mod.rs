@@ -131,6 +131,33 @@ pub fn decode_frame<'s>(frame: &'s [u8], hint: &FrameHint, scratch: &'s mut Scra
     if is_bybit { bybit::decode_frame(frame, hint, scratch) } else { binance::decode_frame(frame, hint, scratch) }
 }
 
+pub use crate::bybit::MultiError;
+
+/// Decodes one raw exchange frame that may carry several messages (a Bybit `publicTrade` frame holds
+/// every trade of one match; a linear ticker holds a quote and a mark), handing each to `on_frame`.
+/// Containers use this rather than [`decode_frame`].
+///
+/// # Errors
+/// [`MultiError::Decode`] when the frame can't be decoded (nothing was handed on), and
+/// [`MultiError::Stopped`] with the callback's error when the callback stops.
+pub fn decode_frames<'s, E>(
+    frame: &'s [u8],
+    hint: &FrameHint,
+    scratch: &'s mut Scratch,
+    on_frame: &mut impl FnMut(Frame<'_>) -> Result<(), E>,
+) -> Result<(), MultiError<E>> {
+    let is_bybit = match hint.venue {
+        Some(venue) => !venue.is_binance(),
+        None => looks_like_bybit(frame),
+    };
+    if is_bybit {
+        bybit::decode_frame_multi(frame, hint, scratch, on_frame)
+    } else {
+        let decoded = binance::decode_frame(frame, hint, scratch).map_err(MultiError::Decode)?;
+        on_frame(decoded).map_err(MultiError::Stopped)
+    }
+}
+
 /// Whether a JSON frame has Bybit v5's shape (`topic`, `retCode`, `op`, `success`) rather than Binance's.
 #[must_use]
 pub fn looks_like_bybit(frame: &[u8]) -> bool {
@@ -223,7 +250,7 @@ pub fn plan_sessions(paths: &[PathBuf]) -> Result<Vec<Session>, VenueError> {
     let mut sessions: Vec<Session> = groups
         .into_iter()
         .map(|(format, _, mut files)| {
-            files.sort_by(|a, b| session_order(a, format).cmp(&session_order(b, format)));
+            files.sort_by_key(|file| session_order(file, format));
             Session { format, files }
         })
         .collect();
