@@ -13,9 +13,8 @@
 //! - `header` and `send` records (subscriptions) are control records.
 //!
 //! `ts_recv` is the record's `ts`, converted from its decimal text to nanoseconds exactly (digits past
-//! the ninth decimal are dropped, never rounded through `f64`). Bybit frames are decoded with
-//! [`bybit::decode_frame_multi`] (a `publicTrade` frame holds several trades); other venues' frames
-//! with [`source::decode_frame`].
+//! the ninth decimal are dropped, never rounded through `f64`). Frames are decoded with
+//! [`crate::source::decode_frames`] (a Bybit `publicTrade` frame holds several trades).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -25,11 +24,11 @@ use ferrotrade_model::{UnixNanos, Venue};
 use serde::Deserialize;
 use sonic_rs::LazyValue;
 
-use crate::bybit::{self, MultiError};
+use crate::bybit;
 use crate::decoded::Scratch;
 use crate::error::{Origin, VenueError};
 use crate::lines::LineReader;
-use crate::source::{self, Format, Frame, FrameHint, Source, Visitor, looks_like_bybit};
+use crate::source::{Format, FrameHint, Source, Visitor, visit_frame};
 
 const FORMAT: &str = "cryptofeed-jsonl";
 
@@ -116,17 +115,7 @@ impl Source for CryptofeedJsonlSource {
             match step {
                 Step::Control(what) => visitor.control(origin, what),
                 Step::Frame { ts_recv, hint } => {
-                    match decode(frame, &hint, scratch, visitor, origin, ts_recv) {
-                        Ok(()) => {}
-                        Err(MultiError::Stopped(error)) => return Err(error),
-                        Err(MultiError::Decode(reason)) => {
-                            visitor.bad_record(VenueError::malformed(
-                                origin.clone(),
-                                FORMAT,
-                                reason,
-                            ))?;
-                        }
-                    }
+                    visit_frame(frame, &hint, scratch, visitor, origin, ts_recv, FORMAT)?;
                 }
             }
         }
@@ -344,48 +333,6 @@ fn hex4(digits: Option<&[u8]>) -> Result<u32, String> {
     }
     let text = std::str::from_utf8(digits).map_err(|_| "invalid \\u escape in data")?;
     u32::from_str_radix(text, 16).map_err(|_| "invalid \\u escape in data".to_owned())
-}
-
-/// Hands the frame in `frame` to the decoder of its venue and its messages to `visitor`.
-fn decode(
-    frame: &[u8],
-    hint: &FrameHint,
-    scratch: &mut Scratch,
-    visitor: &mut dyn Visitor,
-    origin: &Origin,
-    ts_recv: UnixNanos,
-) -> Result<(), MultiError<VenueError>> {
-    let is_bybit = match hint.venue {
-        Some(venue) => !venue.is_binance(),
-        None => looks_like_bybit(frame),
-    };
-    let mut deliver = |decoded: Frame<'_>| deliver(visitor, origin, ts_recv, decoded);
-    if is_bybit {
-        bybit::decode_frame_multi(frame, hint, scratch, &mut deliver)
-    } else {
-        let decoded = source::decode_frame(frame, hint, scratch).map_err(MultiError::Decode)?;
-        deliver(decoded).map_err(MultiError::Stopped)
-    }
-}
-
-/// Hands one decoded frame to the visitor.
-pub(crate) fn deliver(
-    visitor: &mut dyn Visitor,
-    origin: &Origin,
-    ts_recv: UnixNanos,
-    frame: Frame<'_>,
-) -> Result<(), VenueError> {
-    match frame {
-        Frame::Market(decoded) => visitor.message(origin, ts_recv, &decoded),
-        Frame::Instruments(infos) => {
-            visitor.instruments(&infos);
-            Ok(())
-        }
-        Frame::Control(what) => {
-            visitor.control(origin, what);
-            Ok(())
-        }
-    }
 }
 
 #[cfg(test)]

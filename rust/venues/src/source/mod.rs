@@ -158,6 +158,41 @@ pub fn decode_frames<'s, E>(
     }
 }
 
+/// Decodes one frame and hands every message in it to `visitor`; a frame that can't be decoded is a bad
+/// record of `format` at `origin`. This is how every container delivers frames.
+///
+/// # Errors
+/// Whatever `visitor` returns to stop the read.
+pub(crate) fn visit_frame(
+    frame: &[u8],
+    hint: &FrameHint,
+    scratch: &mut Scratch,
+    visitor: &mut dyn Visitor,
+    origin: &Origin,
+    ts_recv: UnixNanos,
+    format: &'static str,
+) -> Result<(), VenueError> {
+    let decoded = {
+        let mut deliver = |decoded: Frame<'_>| match decoded {
+            Frame::Market(message) => visitor.message(origin, ts_recv, &message),
+            Frame::Instruments(infos) => {
+                visitor.instruments(&infos);
+                Ok(())
+            }
+            Frame::Control(what) => {
+                visitor.control(origin, what);
+                Ok(())
+            }
+        };
+        decode_frames(frame, hint, scratch, &mut deliver)
+    };
+    match decoded {
+        Ok(()) => Ok(()),
+        Err(MultiError::Stopped(error)) => Err(error),
+        Err(MultiError::Decode(reason)) => visitor.bad_record(VenueError::malformed(origin.clone(), format, reason)),
+    }
+}
+
 /// Whether a JSON frame has Bybit v5's shape (`topic`, `retCode`, `op`, `success`) rather than Binance's.
 #[must_use]
 pub fn looks_like_bybit(frame: &[u8]) -> bool {
