@@ -41,8 +41,9 @@ EXIT_INTERRUPTED = 130
 
 app = typer.Typer(help="Import, verify and inspect market data.", no_args_is_help=True)
 
-_out = Console()
-_err = Console(stderr=True)
+# Piped output (CI logs, files) gets room for the wide tables instead of rich's 80-column default.
+_out = Console(width=None if sys.stdout.isatty() else 160)
+_err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 
 def describe_error(error: BaseException) -> str:

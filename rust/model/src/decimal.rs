@@ -138,9 +138,7 @@ impl Decimal {
             return Err(ModelError::PrecisionExceeded { scale: self.scale, precision });
         }
         let factor = pow10(precision - self.scale).ok_or(ModelError::PrecisionTooLarge(precision))?;
-        self.mantissa
-            .checked_mul(factor)
-            .ok_or_else(|| ModelError::DecimalOverflow { text: self.to_string() })
+        self.mantissa.checked_mul(factor).ok_or_else(|| ModelError::DecimalOverflow { text: self.to_string() })
     }
 
     /// A decimal from a fixed-point mantissa and its precision (normalized).

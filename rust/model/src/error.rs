@@ -29,7 +29,9 @@ pub enum ModelError {
     #[error("precision {0} is above the maximum of 16 decimals")]
     PrecisionTooLarge(u8),
     /// A venue name that ferrotrade does not know.
-    #[error("unknown venue {0:?} (known: binance-spot, binance-usdm, binance-coinm, binance-us, bybit-spot, bybit-linear, bybit-inverse)")]
+    #[error(
+        "unknown venue {0:?} (known: binance-spot, binance-usdm, binance-coinm, binance-us, bybit-spot, bybit-linear, bybit-inverse)"
+    )]
     UnknownVenue(String),
 }
 

@@ -63,7 +63,8 @@ fn scan(py: Python<'_>, paths: Vec<String>, skip_bad_records: bool) -> PyResult<
 #[pyo3(signature = (paths, skip_bad_records = true))]
 fn verify<'py>(py: Python<'py>, paths: Vec<String>, skip_bad_records: bool) -> PyResult<Bound<'py, PyList>> {
     let pipeline = scan(py, paths, skip_bad_records)?;
-    let verification = run_interruptible(py, |cancel| verify_pipeline(&pipeline, cancel))?.map_err(|e| venue_error(py, &e))?;
+    let verification =
+        run_interruptible(py, |cancel| verify_pipeline(&pipeline, cancel))?.map_err(|e| venue_error(py, &e))?;
     let list = PyList::empty(py);
     for book in &verification.books {
         let session = &verification.sessions[book.session];

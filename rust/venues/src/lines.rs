@@ -22,7 +22,10 @@ pub fn open_maybe_gzip(path: &Path) -> Result<Box<dyn BufRead + Send>, VenueErro
     let read = read_up_to(&mut file, &mut magic).map_err(|source| VenueError::Io { origin: origin(), source })?;
     let file = counted(File::open(path).map_err(|source| VenueError::Io { origin: origin(), source })?);
     if read == 2 && magic == [0x1f, 0x8b] {
-        Ok(Box::new(BufReader::with_capacity(BUFFER_BYTES, MultiGzDecoder::new(BufReader::with_capacity(BUFFER_BYTES, file)))))
+        Ok(Box::new(BufReader::with_capacity(
+            BUFFER_BYTES,
+            MultiGzDecoder::new(BufReader::with_capacity(BUFFER_BYTES, file)),
+        )))
     } else {
         Ok(Box::new(BufReader::with_capacity(BUFFER_BYTES, file)))
     }
@@ -138,9 +141,13 @@ pub fn first_line(path: &Path, limit: usize) -> Result<Vec<u8>, VenueError> {
                 }
             }
             Err(error) if error.kind() == ErrorKind::UnexpectedEof => {
-                return Err(VenueError::TruncatedGzip { origin: Origin { file: Arc::new(path.to_path_buf()), line: 1 } });
+                return Err(VenueError::TruncatedGzip {
+                    origin: Origin { file: Arc::new(path.to_path_buf()), line: 1 },
+                });
             }
-            Err(source) => return Err(VenueError::Io { origin: Origin { file: Arc::new(path.to_path_buf()), line: 1 }, source }),
+            Err(source) => {
+                return Err(VenueError::Io { origin: Origin { file: Arc::new(path.to_path_buf()), line: 1 }, source });
+            }
         }
     }
 }

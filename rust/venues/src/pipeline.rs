@@ -16,8 +16,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use ferrotrade_model::{
-    Bar, BookUpdate, Decimal, Instrument, InstrumentId, Level, MarkPrice, MarketEvent, ModelError, Price, Quantity, Quote,
-    Trade, UnixNanos, UpdateHeader, Venue,
+    Bar, BookUpdate, Decimal, Instrument, InstrumentId, Level, MarkPrice, MarketEvent, ModelError, Price, Quantity,
+    Quote, Trade, UnixNanos, UpdateHeader, Venue,
 };
 
 use crate::decoded::{Decoded, InstrumentInfo, Payload, RawLevel, RawTrade};
@@ -106,9 +106,20 @@ impl Pipeline {
     /// # Errors
     /// The first bad record (unless skipped), I/O errors, or [`VenueError::Interrupted`].
     pub fn scan(sessions: Vec<Session>, options: PipelineOptions, cancel: &AtomicBool) -> Result<Pipeline, VenueError> {
-        let bytes_total = 2 * sessions.iter().flat_map(|s| &s.files).map(|f| std::fs::metadata(f).map_or(0, |m| m.len())).sum::<u64>();
+        let bytes_total = 2 * sessions
+            .iter()
+            .flat_map(|s| &s.files)
+            .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
+            .sum::<u64>();
         let bytes_done = Arc::new(AtomicU64::new(0));
-        let mut scan = PrecisionScan { options, cancel, seen: 0, observed: Vec::new(), index: HashMap::new(), infos: HashMap::new() };
+        let mut scan = PrecisionScan {
+            options,
+            cancel,
+            seen: 0,
+            observed: Vec::new(),
+            index: HashMap::new(),
+            infos: HashMap::new(),
+        };
         for session in &sessions {
             let mut source = session.open()?;
             lines::with_progress(Arc::clone(&bytes_done), || source.read(&mut scan))?;
@@ -202,7 +213,8 @@ impl Observed {
     fn into_instrument(self, info: Option<&InstrumentInfo>) -> Instrument {
         let price_precision = self.price_scale.max(info.map_or(0, |i| i.tick_size.scale));
         let size_precision = self.size_scale.max(info.map_or(0, |i| i.lot_size.scale));
-        let mut instrument = Instrument::with_precisions(InstrumentId::new(self.venue, &self.symbol), price_precision, size_precision);
+        let mut instrument =
+            Instrument::with_precisions(InstrumentId::new(self.venue, &self.symbol), price_precision, size_precision);
         instrument.mark_precision = self.mark_scale.max(price_precision);
         if let Some(info) = info {
             if let Ok(tick) = info.tick_size.to_fixed(price_precision) {
@@ -317,7 +329,12 @@ struct Normalizer<'p, 's, 'c> {
 impl Normalizer<'_, '_, '_> {
     fn instrument(&self, origin: &Origin, venue: Venue, symbol: &str) -> Result<(usize, &Instrument), VenueError> {
         let index = self.pipeline.index.get(&(venue, symbol.to_ascii_uppercase())).copied().ok_or_else(|| {
-            VenueError::Session { origin: origin.clone(), reason: format!("{venue}.{symbol} appeared only in the second pass (was the file changed while being read?)") }
+            VenueError::Session {
+                origin: origin.clone(),
+                reason: format!(
+                    "{venue}.{symbol} appeared only in the second pass (was the file changed while being read?)"
+                ),
+            }
         })?;
         Ok((index, &self.pipeline.instruments[index]))
     }
@@ -327,15 +344,30 @@ fn fixed(origin: &Origin, value: Decimal, precision: u8) -> Result<i64, VenueErr
     value.to_fixed(precision).map_err(|source: ModelError| VenueError::Value { origin: origin.clone(), source })
 }
 
-fn convert_levels(origin: &Origin, raw: &[RawLevel], out: &mut Vec<Level>, price_p: u8, size_p: u8) -> Result<(), VenueError> {
+fn convert_levels(
+    origin: &Origin,
+    raw: &[RawLevel],
+    out: &mut Vec<Level>,
+    price_p: u8,
+    size_p: u8,
+) -> Result<(), VenueError> {
     out.clear();
     for level in raw {
-        out.push(Level { price: Price(fixed(origin, level.price, price_p)?), size: Quantity(fixed(origin, level.size, size_p)?) });
+        out.push(Level {
+            price: Price(fixed(origin, level.price, price_p)?),
+            size: Quantity(fixed(origin, level.size, size_p)?),
+        });
     }
     Ok(())
 }
 
-fn convert_trade(origin: &Origin, trade: &RawTrade, ts_recv: UnixNanos, price_p: u8, size_p: u8) -> Result<Trade, VenueError> {
+fn convert_trade(
+    origin: &Origin,
+    trade: &RawTrade,
+    ts_recv: UnixNanos,
+    price_p: u8,
+    size_p: u8,
+) -> Result<Trade, VenueError> {
     Ok(Trade {
         ts_event: or_recv(trade.ts_event, ts_recv),
         ts_recv,
@@ -354,7 +386,8 @@ impl Visitor for Normalizer<'_, '_, '_> {
     fn message(&mut self, origin: &Origin, ts_recv: UnixNanos, message: &Decoded<'_>) -> Result<(), VenueError> {
         check_cancel(&mut self.report.messages, self.cancel)?;
         let (index, instrument) = self.instrument(origin, message.venue, message.symbol)?;
-        let (price_p, size_p, mark_p) = (instrument.price_precision, instrument.size_precision, instrument.mark_precision);
+        let (price_p, size_p, mark_p) =
+            (instrument.price_precision, instrument.size_precision, instrument.mark_precision);
         let event = match &message.payload {
             Payload::Book(book) => {
                 convert_levels(origin, book.bids, &mut self.bids, price_p, size_p)?;
@@ -385,7 +418,9 @@ impl Visitor for Normalizer<'_, '_, '_> {
                     }
                 };
                 let sink = &mut *self.sink;
-                return self.syncs[position].1.on_update(&update, &mut |synced| sink.event(index, &MarketEvent::Book(*synced)));
+                return self.syncs[position]
+                    .1
+                    .on_update(&update, &mut |synced| sink.event(index, &MarketEvent::Book(*synced)));
             }
             Payload::Trade(trade) => MarketEvent::Trade(convert_trade(origin, trade, ts_recv, price_p, size_p)?),
             Payload::AggTrade(trade) => MarketEvent::AggTrade(convert_trade(origin, trade, ts_recv, price_p, size_p)?),
@@ -393,8 +428,14 @@ impl Visitor for Normalizer<'_, '_, '_> {
                 ts_event: or_recv(quote.ts_event, ts_recv),
                 ts_recv,
                 sequence: quote.sequence,
-                bid: Level { price: Price(fixed(origin, quote.bid.price, price_p)?), size: Quantity(fixed(origin, quote.bid.size, size_p)?) },
-                ask: Level { price: Price(fixed(origin, quote.ask.price, price_p)?), size: Quantity(fixed(origin, quote.ask.size, size_p)?) },
+                bid: Level {
+                    price: Price(fixed(origin, quote.bid.price, price_p)?),
+                    size: Quantity(fixed(origin, quote.bid.size, size_p)?),
+                },
+                ask: Level {
+                    price: Price(fixed(origin, quote.ask.price, price_p)?),
+                    size: Quantity(fixed(origin, quote.ask.size, size_p)?),
+                },
             }),
             Payload::Bar(bar) => MarketEvent::Bar(Bar {
                 ts_event: bar.ts_event,

@@ -243,7 +243,11 @@ impl BookSync {
         Ok(())
     }
 
-    fn apply<E>(&mut self, update: &BookUpdate<'_>, emit: &mut dyn FnMut(&BookUpdate<'_>) -> Result<(), E>) -> Result<(), E> {
+    fn apply<E>(
+        &mut self,
+        update: &BookUpdate<'_>,
+        emit: &mut dyn FnMut(&BookUpdate<'_>) -> Result<(), E>,
+    ) -> Result<(), E> {
         self.state = State::Synced(update.header.sequence);
         self.stats.diffs_applied += 1;
         emit(update)
@@ -254,7 +258,11 @@ impl BookSync {
             self.buffer.pop_front();
             self.stats.unsynced_dropped += 1;
         }
-        self.buffer.push_back(OwnedUpdate { header: update.header, bids: update.bids.to_vec(), asks: update.asks.to_vec() });
+        self.buffer.push_back(OwnedUpdate {
+            header: update.header,
+            bids: update.bids.to_vec(),
+            asks: update.asks.to_vec(),
+        });
     }
 
     /// Whether a diff is already contained in snapshot `id`.
@@ -350,7 +358,8 @@ mod tests {
     #[test]
     fn futures_rule_uses_pu_and_brackets_inclusively() {
         let mut sync = BookSync::for_venue(Venue::BinanceUsdm);
-        let out = run(&mut sync, &[snapshot(100, 1), diff(90, 99, 80, 2), diff(95, 100, 99, 3), diff(101, 105, 100, 4)]);
+        let out =
+            run(&mut sync, &[snapshot(100, 1), diff(90, 99, 80, 2), diff(95, 100, 99, 3), diff(101, 105, 100, 4)]);
         assert_eq!(out, vec![(100, 100, 1), (95, 100, 3), (101, 105, 4)]);
         assert_eq!(sync.stats().stale_dropped, 1);
     }
@@ -360,7 +369,14 @@ mod tests {
         let mut sync = BookSync::for_venue(Venue::BinanceUsdm);
         let out = run(
             &mut sync,
-            &[snapshot(100, 1), diff(100, 105, 99, 2), diff(110, 115, 108, 3), diff(116, 120, 115, 4), snapshot(118, 5), diff(121, 125, 120, 6)],
+            &[
+                snapshot(100, 1),
+                diff(100, 105, 99, 2),
+                diff(110, 115, 108, 3),
+                diff(116, 120, 115, 4),
+                snapshot(118, 5),
+                diff(121, 125, 120, 6),
+            ],
         );
         // 110..115 breaks the chain (pu 108 != 105); 116..120 waits; snapshot 118 makes 116..120 applicable.
         assert_eq!(out, vec![(100, 100, 1), (100, 105, 2), (118, 118, 5), (116, 120, 5), (121, 125, 6)]);
@@ -382,7 +398,8 @@ mod tests {
     fn bybit_resets_on_every_snapshot_and_needs_u_plus_one() {
         let mut sync = BookSync::for_venue(Venue::BybitLinear);
         let bybit = |u: u64, ts: u64| diff(u, u, 0, ts);
-        let out = run(&mut sync, &[snapshot(10, 1), bybit(11, 2), bybit(12, 3), snapshot(5, 4), bybit(6, 5), bybit(8, 6)]);
+        let out =
+            run(&mut sync, &[snapshot(10, 1), bybit(11, 2), bybit(12, 3), snapshot(5, 4), bybit(6, 5), bybit(8, 6)]);
         assert_eq!(out, vec![(10, 10, 1), (11, 11, 2), (12, 12, 3), (5, 5, 4), (6, 6, 5)]);
         assert_eq!(sync.stats().gaps, 1);
     }

@@ -301,7 +301,11 @@ impl EventSink for VerifySink<'_> {
         }
         // Books whose every diff was buffered (never synced) produced no events: report them too.
         for book in &report.books {
-            if !self.books.iter().any(|r| r.session == report.session && r.instrument.id == self.instruments[book.instrument].id) {
+            if !self
+                .books
+                .iter()
+                .any(|r| r.session == report.session && r.instrument.id == self.instruments[book.instrument].id)
+            {
                 self.books.push(VerifyReport {
                     session: report.session,
                     instrument: self.instruments[book.instrument].clone(),

@@ -82,7 +82,8 @@ fn binance_depth_csv_pair_with_a_missing_range_reports_a_gap() {
 
 #[test]
 fn five_months_of_hourly_klines_are_one_series_with_the_real_outage_hour_missing() {
-    let paths: Vec<PathBuf> = (1..=5).map(|month| data(&format!("binance-vision/BTCUSDT-1h-2023-0{month}.csv"))).collect();
+    let paths: Vec<PathBuf> =
+        (1..=5).map(|month| data(&format!("binance-vision/BTCUSDT-1h-2023-0{month}.csv"))).collect();
     let sessions = plan_sessions(&paths).unwrap();
     assert_eq!(sessions.len(), 1, "the months of one symbol and interval are one series");
     let books = verify_paths(&paths);

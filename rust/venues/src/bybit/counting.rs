@@ -46,12 +46,7 @@ pub(crate) struct Counter {
 impl Counter {
     /// The (venue, symbol) pairs seen, sorted.
     pub fn symbols(&self) -> Vec<(Venue, String)> {
-        self.per_symbol
-            .keys()
-            .cloned()
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect()
+        self.per_symbol.keys().cloned().collect::<BTreeSet<_>>().into_iter().collect()
     }
 
     pub fn messages(&self) -> usize {
@@ -64,16 +59,8 @@ impl Visitor for Counter {
         self.instruments.extend_from_slice(infos);
     }
 
-    fn message(
-        &mut self,
-        origin: &Origin,
-        ts_recv: UnixNanos,
-        message: &Decoded<'_>,
-    ) -> Result<(), VenueError> {
-        *self
-            .per_symbol
-            .entry((message.venue, message.symbol.to_owned()))
-            .or_default() += 1;
+    fn message(&mut self, origin: &Origin, ts_recv: UnixNanos, message: &Decoded<'_>) -> Result<(), VenueError> {
+        *self.per_symbol.entry((message.venue, message.symbol.to_owned())).or_default() += 1;
         self.first_ts_recv.get_or_insert(ts_recv);
         self.last_ts_recv = Some(ts_recv);
         self.lines.push(origin.line);
@@ -84,11 +71,7 @@ impl Visitor for Counter {
                 self.levels += book.bids.len() + book.asks.len();
                 self.first_sequence.get_or_insert(book.sequence);
                 self.last_sequence = Some(book.sequence);
-                let top = (
-                    book.bids.first().copied(),
-                    book.asks.first().copied(),
-                    book.bids.len() + book.asks.len(),
-                );
+                let top = (book.bids.first().copied(), book.asks.first().copied(), book.bids.len() + book.asks.len());
                 self.first_book.get_or_insert(top);
                 self.last_book = Some(top);
             }

@@ -56,8 +56,8 @@ struct LotSizeFilter<'a> {
 
 /// Parses the `result` object of an `instruments-info` response.
 pub(super) fn parse(result: &str, hint: &FrameHint) -> Result<Vec<InstrumentInfo>, String> {
-    let result: InstrumentsResult<'_> = sonic_rs::from_str(result)
-        .map_err(|e| format!("REST result is not an instruments-info list: {e}"))?;
+    let result: InstrumentsResult<'_> =
+        sonic_rs::from_str(result).map_err(|e| format!("REST result is not an instruments-info list: {e}"))?;
     let venue = match result.category {
         Some("spot") => Venue::BybitSpot,
         Some("linear") => Venue::BybitLinear,
@@ -71,20 +71,11 @@ pub(super) fn parse(result: &str, hint: &FrameHint) -> Result<Vec<InstrumentInfo
     let mut infos = Vec::with_capacity(result.list.len());
     for entry in &result.list {
         let lots = entry.lot_size_filter.as_ref();
-        let tick = entry
-            .price_filter
-            .as_ref()
-            .and_then(|filter| filter.tick_size);
+        let tick = entry.price_filter.as_ref().and_then(|filter| filter.tick_size);
         let (step, min_notional) = if venue == Venue::BybitSpot {
-            (
-                lots.and_then(|l| l.base_precision),
-                lots.and_then(|l| l.min_order_amount),
-            )
+            (lots.and_then(|l| l.base_precision), lots.and_then(|l| l.min_order_amount))
         } else {
-            (
-                lots.and_then(|l| l.qty_step),
-                lots.and_then(|l| l.min_notional_value),
-            )
+            (lots.and_then(|l| l.qty_step), lots.and_then(|l| l.min_notional_value))
         };
         let (Some(tick), Some(step)) = (non_empty(tick), non_empty(step)) else {
             continue;
@@ -98,9 +89,7 @@ pub(super) fn parse(result: &str, hint: &FrameHint) -> Result<Vec<InstrumentInfo
             symbol: symbol.clone().into_owned(),
             tick_size: parse("tickSize", tick)?,
             lot_size: parse("lot step", step)?,
-            min_notional: non_empty(min_notional)
-                .map(|text| parse("min notional", text))
-                .transpose()?,
+            min_notional: non_empty(min_notional).map(|text| parse("min notional", text)).transpose()?,
             contract_size: None,
         });
     }

@@ -9,9 +9,7 @@ use serde::{Deserialize, Deserializer};
 use sonic_rs::LazyValue;
 
 use super::borrowed;
-use crate::decoded::{
-    Decoded, Payload, RawBar, RawBook, RawLevel, RawMark, RawQuote, RawTrade, Scratch,
-};
+use crate::decoded::{Decoded, Payload, RawBar, RawBook, RawLevel, RawMark, RawQuote, RawTrade, Scratch};
 use crate::source::Frame;
 
 #[derive(Deserialize)]
@@ -33,13 +31,10 @@ pub(super) fn book<'s>(
     data: &'s str,
     scratch: &'s mut Scratch,
 ) -> Result<Decoded<'s>, String> {
-    let book: BookData<'s> =
-        sonic_rs::from_str(data).map_err(|e| format!("orderbook data: {e}"))?;
+    let book: BookData<'s> = sonic_rs::from_str(data).map_err(|e| format!("orderbook data: {e}"))?;
     scratch.clear_levels();
-    parse_levels(borrowed(&book.b)?, &mut scratch.bids)
-        .map_err(|e| format!("orderbook bids: {e}"))?;
-    parse_levels(borrowed(&book.a)?, &mut scratch.asks)
-        .map_err(|e| format!("orderbook asks: {e}"))?;
+    parse_levels(borrowed(&book.b)?, &mut scratch.bids).map_err(|e| format!("orderbook bids: {e}"))?;
+    parse_levels(borrowed(&book.a)?, &mut scratch.asks).map_err(|e| format!("orderbook asks: {e}"))?;
     Ok(Decoded {
         venue,
         symbol: book.s,
@@ -58,9 +53,7 @@ pub(super) fn book<'s>(
 /// Parses `[["price","size"], ...]` into `out`, without allocating beyond `out`'s growth.
 pub(crate) fn parse_levels(raw: &str, out: &mut Vec<RawLevel>) -> Result<(), String> {
     let mut deserializer = sonic_rs::Deserializer::from_str(raw);
-    LevelsSeed(out)
-        .deserialize(&mut deserializer)
-        .map_err(|e| e.to_string())?;
+    LevelsSeed(out).deserialize(&mut deserializer).map_err(|e| e.to_string())?;
     deserializer.end().map_err(|e| e.to_string())
 }
 
@@ -109,8 +102,7 @@ struct TradeItem<'a> {
 
 /// One element of a `publicTrade` `data` array.
 pub(super) fn trade(venue: Venue, item: &str) -> Result<Decoded<'_>, String> {
-    let trade: TradeItem<'_> =
-        sonic_rs::from_str(item).map_err(|e| format!("publicTrade item: {e}"))?;
+    let trade: TradeItem<'_> = sonic_rs::from_str(item).map_err(|e| format!("publicTrade item: {e}"))?;
     let aggressor = match trade.S {
         "Buy" => AggressorSide::Buyer,
         "Sell" => AggressorSide::Seller,
@@ -153,13 +145,8 @@ struct TickerData<'a> {
 }
 
 /// A `tickers.SYM` message: the quote and the mark it carries completely (see the module docs).
-pub(super) fn ticker(
-    venue: Venue,
-    ts: u64,
-    data: &str,
-) -> Result<[Option<Decoded<'_>>; 2], String> {
-    let ticker: TickerData<'_> =
-        sonic_rs::from_str(data).map_err(|e| format!("tickers data: {e}"))?;
+pub(super) fn ticker(venue: Venue, ts: u64, data: &str) -> Result<[Option<Decoded<'_>>; 2], String> {
+    let ticker: TickerData<'_> = sonic_rs::from_str(data).map_err(|e| format!("tickers data: {e}"))?;
     let ts_event = UnixNanos::from_millis(ts);
     let quote = match (
         present(ticker.bid_price),
@@ -173,14 +160,8 @@ pub(super) fn ticker(
             payload: Payload::Quote(RawQuote {
                 ts_event,
                 sequence: 0,
-                bid: RawLevel {
-                    price: decimal("bid1Price", bid_price)?,
-                    size: decimal("bid1Size", bid_size)?,
-                },
-                ask: RawLevel {
-                    price: decimal("ask1Price", ask_price)?,
-                    size: decimal("ask1Size", ask_size)?,
-                },
+                bid: RawLevel { price: decimal("bid1Price", bid_price)?, size: decimal("bid1Size", bid_size)? },
+                ask: RawLevel { price: decimal("ask1Price", ask_price)?, size: decimal("ask1Size", ask_size)? },
             }),
         }),
         _ => None,
@@ -192,14 +173,9 @@ pub(super) fn ticker(
             payload: Payload::Mark(RawMark {
                 ts_event,
                 mark_price: decimal("markPrice", mark_price)?,
-                index_price: present(ticker.index_price)
-                    .map(|text| decimal("indexPrice", text))
-                    .transpose()?,
+                index_price: present(ticker.index_price).map(|text| decimal("indexPrice", text)).transpose()?,
                 funding_rate: present(ticker.funding_rate)
-                    .map(|text| {
-                        text.parse::<f64>()
-                            .map_err(|e| format!("fundingRate {text:?}: {e}"))
-                    })
+                    .map(|text| text.parse::<f64>().map_err(|e| format!("fundingRate {text:?}: {e}")))
                     .transpose()?,
                 next_funding_time: present(ticker.next_funding_time)
                     .map(|text| {
@@ -242,16 +218,9 @@ pub(super) fn kline<'s>(venue: Venue, topic: &'s str, item: &'s str) -> Result<F
     if !kline.confirm {
         return Ok(Frame::Control("bybit kline (unconfirmed)"));
     }
-    let symbol = topic
-        .rsplit('.')
-        .next()
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| format!("{topic}: no symbol"))?;
+    let symbol = topic.rsplit('.').next().filter(|s| !s.is_empty()).ok_or_else(|| format!("{topic}: no symbol"))?;
     if kline.end < kline.start {
-        return Err(format!(
-            "{topic}: end {} before start {}",
-            kline.end, kline.start
-        ));
+        return Err(format!("{topic}: end {} before start {}", kline.end, kline.start));
     }
     Ok(Frame::Market(Decoded {
         venue,
@@ -265,10 +234,7 @@ pub(super) fn kline<'s>(venue: Venue, topic: &'s str, item: &'s str) -> Result<F
             low: decimal("kline low", kline.low)?,
             close: decimal("kline close", kline.close)?,
             volume: decimal("kline volume", kline.volume)?,
-            quote_volume: kline
-                .turnover
-                .parse::<f64>()
-                .map_err(|e| format!("kline turnover: {e}"))?,
+            quote_volume: kline.turnover.parse::<f64>().map_err(|e| format!("kline turnover: {e}"))?,
             trade_count: 0,
             taker_buy_volume: Decimal::ZERO,
         }),

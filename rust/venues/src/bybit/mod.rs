@@ -75,12 +75,7 @@ enum Step<'s> {
     /// Exactly one frame.
     Single(Frame<'s>),
     /// A `data` array of trades or candles, decoded element by element.
-    Array {
-        kind: ArrayKind,
-        venue: Venue,
-        topic: &'s str,
-        data: &'s str,
-    },
+    Array { kind: ArrayKind, venue: Venue, topic: &'s str, data: &'s str },
     /// A ticker: a quote, a mark, both or neither.
     Ticker([Option<Decoded<'s>>; 2]),
 }
@@ -123,19 +118,10 @@ pub fn venue_from_url(url: &str) -> Option<Venue> {
 /// # Errors
 /// A reason string when the frame is not valid JSON, not a Bybit v5 message, has an invalid field, or
 /// holds more than one message (several trades, or a ticker with both a quote and a mark).
-pub fn decode_frame<'s>(
-    frame: &'s [u8],
-    hint: &FrameHint,
-    scratch: &'s mut Scratch,
-) -> Result<Frame<'s>, String> {
+pub fn decode_frame<'s>(frame: &'s [u8], hint: &FrameHint, scratch: &'s mut Scratch) -> Result<Frame<'s>, String> {
     match classify(frame, hint, scratch)? {
         Step::Single(frame) => Ok(frame),
-        Step::Array {
-            kind,
-            venue,
-            topic,
-            data,
-        } => {
+        Step::Array { kind, venue, topic, data } => {
             let mut only = None;
             for (index, item) in sonic_rs::to_array_iter(data).enumerate() {
                 if index > 0 {
@@ -143,22 +129,16 @@ pub fn decode_frame<'s>(
                         "{topic}: frame holds several messages; read it with bybit::decode_frame_multi"
                     ));
                 }
-                only = Some(array_item(
-                    kind,
-                    venue,
-                    topic,
-                    borrowed(&item.map_err(|e| e.to_string())?)?,
-                )?);
+                only = Some(array_item(kind, venue, topic, borrowed(&item.map_err(|e| e.to_string())?)?)?);
             }
             only.ok_or_else(|| format!("{topic}: empty data array"))
         }
         Step::Ticker(parts) => match parts {
             [Some(one), None] | [None, Some(one)] => Ok(Frame::Market(one)),
             [None, None] => Ok(Frame::Control("bybit ticker without quote or mark")),
-            [Some(_), Some(_)] => Err(
-                "ticker holds a quote and a mark; read it with bybit::decode_frame_multi"
-                    .to_owned(),
-            ),
+            [Some(_), Some(_)] => {
+                Err("ticker holds a quote and a mark; read it with bybit::decode_frame_multi".to_owned())
+            }
         },
     }
 }
@@ -176,23 +156,13 @@ pub fn decode_frame_multi<'s, E>(
 ) -> Result<(), MultiError<E>> {
     match classify(frame, hint, scratch).map_err(MultiError::Decode)? {
         Step::Single(frame) => on_frame(frame).map_err(MultiError::Stopped),
-        Step::Array {
-            kind,
-            venue,
-            topic,
-            data,
-        } => {
+        Step::Array { kind, venue, topic, data } => {
             // First pass validates every element, so a bad one leaves nothing half delivered.
             let mut count = 0usize;
             for item in sonic_rs::to_array_iter(data) {
                 let item = item.map_err(|e| MultiError::Decode(e.to_string()))?;
-                array_item(
-                    kind,
-                    venue,
-                    topic,
-                    borrowed(&item).map_err(MultiError::Decode)?,
-                )
-                .map_err(MultiError::Decode)?;
+                array_item(kind, venue, topic, borrowed(&item).map_err(MultiError::Decode)?)
+                    .map_err(MultiError::Decode)?;
                 count += 1;
             }
             if count == 0 {
@@ -200,21 +170,15 @@ pub fn decode_frame_multi<'s, E>(
             }
             for item in sonic_rs::to_array_iter(data) {
                 let item = item.map_err(|e| MultiError::Decode(e.to_string()))?;
-                let frame = array_item(
-                    kind,
-                    venue,
-                    topic,
-                    borrowed(&item).map_err(MultiError::Decode)?,
-                )
-                .map_err(MultiError::Decode)?;
+                let frame = array_item(kind, venue, topic, borrowed(&item).map_err(MultiError::Decode)?)
+                    .map_err(MultiError::Decode)?;
                 on_frame(frame).map_err(MultiError::Stopped)?;
             }
             Ok(())
         }
         Step::Ticker(parts) => {
             if parts.iter().all(Option::is_none) {
-                return on_frame(Frame::Control("bybit ticker without quote or mark"))
-                    .map_err(MultiError::Stopped);
+                return on_frame(Frame::Control("bybit ticker without quote or mark")).map_err(MultiError::Stopped);
             }
             for part in parts.into_iter().flatten() {
                 on_frame(Frame::Market(part)).map_err(MultiError::Stopped)?;
@@ -224,22 +188,14 @@ pub fn decode_frame_multi<'s, E>(
     }
 }
 
-fn classify<'s>(
-    frame: &'s [u8],
-    hint: &FrameHint,
-    scratch: &'s mut Scratch,
-) -> Result<Step<'s>, String> {
-    let envelope: Envelope<'s> =
-        sonic_rs::from_slice(frame).map_err(|e| format!("not a Bybit JSON frame: {e}"))?;
+fn classify<'s>(frame: &'s [u8], hint: &FrameHint, scratch: &'s mut Scratch) -> Result<Step<'s>, String> {
+    let envelope: Envelope<'s> = sonic_rs::from_slice(frame).map_err(|e| format!("not a Bybit JSON frame: {e}"))?;
     let venue = match hint.venue {
         Some(venue @ (Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse)) => venue,
         _ => Venue::BybitLinear,
     };
     if let Some(topic) = envelope.topic {
-        let data = envelope
-            .data
-            .as_ref()
-            .ok_or_else(|| format!("{topic}: no data"))?;
+        let data = envelope.data.as_ref().ok_or_else(|| format!("{topic}: no data"))?;
         let data = borrowed(data)?;
         let channel = topic.split('.').next().unwrap_or_default();
         return match channel {
@@ -250,21 +206,10 @@ fn classify<'s>(
                     Some("delta") => false,
                     other => return Err(format!("{topic}: unknown type {other:?}")),
                 };
-                market::book(venue, ts, is_snapshot, data, scratch)
-                    .map(|decoded| Step::Single(Frame::Market(decoded)))
+                market::book(venue, ts, is_snapshot, data, scratch).map(|decoded| Step::Single(Frame::Market(decoded)))
             }
-            "publicTrade" => Ok(Step::Array {
-                kind: ArrayKind::Trades,
-                venue,
-                topic,
-                data,
-            }),
-            "kline" => Ok(Step::Array {
-                kind: ArrayKind::Klines,
-                venue,
-                topic,
-                data,
-            }),
+            "publicTrade" => Ok(Step::Array { kind: ArrayKind::Trades, venue, topic, data }),
+            "kline" => Ok(Step::Array { kind: ArrayKind::Klines, venue, topic, data }),
             "tickers" => {
                 let ts = envelope.ts.ok_or_else(|| format!("{topic}: no ts"))?;
                 market::ticker(venue, ts, data).map(Step::Ticker)
@@ -277,23 +222,16 @@ fn classify<'s>(
             let message = envelope.ret_msg.as_deref().unwrap_or_default();
             // `{"op":"auth","retCode":10004,..}` is a failed auth reply, not a REST response.
             if envelope.op.is_some() {
-                return Ok(Step::Single(Frame::Control(control_name(
-                    envelope.op,
-                    Some(false),
-                ))));
+                return Ok(Step::Single(Frame::Control(control_name(envelope.op, Some(false)))));
             }
             return Err(format!("REST error retCode {code}: {message}"));
         }
         if let Some(result) = envelope.result.as_ref() {
-            return instruments::parse(borrowed(result)?, hint)
-                .map(|infos| Step::Single(Frame::Instruments(infos)));
+            return instruments::parse(borrowed(result)?, hint).map(|infos| Step::Single(Frame::Instruments(infos)));
         }
     }
     if envelope.op.is_some() || envelope.success.is_some() {
-        return Ok(Step::Single(Frame::Control(control_name(
-            envelope.op,
-            envelope.success,
-        ))));
+        return Ok(Step::Single(Frame::Control(control_name(envelope.op, envelope.success))));
     }
     Err("unknown Bybit message (no topic, op or retCode)".to_owned())
 }
@@ -311,12 +249,7 @@ fn control_name(op: Option<&str>, success: Option<bool>) -> &'static str {
     }
 }
 
-fn array_item<'s>(
-    kind: ArrayKind,
-    venue: Venue,
-    topic: &'s str,
-    item: &'s str,
-) -> Result<Frame<'s>, String> {
+fn array_item<'s>(kind: ArrayKind, venue: Venue, topic: &'s str, item: &'s str) -> Result<Frame<'s>, String> {
     match kind {
         ArrayKind::Trades => market::trade(venue, item).map(Frame::Market),
         ArrayKind::Klines => market::kline(venue, topic, item),

@@ -71,10 +71,7 @@ fn dataset(header: &str) -> Option<Dataset> {
             format!("bids[{level}].amount"),
         ]
     });
-    expected
-        .zip(&columns)
-        .all(|(want, got)| want == *got)
-        .then_some(Dataset::Snapshot(levels))
+    expected.zip(&columns).all(|(want, got)| want == *got).then_some(Dataset::Snapshot(levels))
 }
 
 /// The venue of a tardis `exchange` (see the module docs).
@@ -85,11 +82,7 @@ fn venue(exchange: &str, symbol: &str) -> Option<Venue> {
         "binance-delivery" => Venue::BinanceCoinm,
         "binance-us" => Venue::BinanceUs,
         "bybit-spot" => Venue::BybitSpot,
-        "bybit"
-            if symbol.contains("USDT") || symbol.contains("USDC") || symbol.ends_with("PERP") =>
-        {
-            Venue::BybitLinear
-        }
+        "bybit" if symbol.contains("USDT") || symbol.contains("USDC") || symbol.ends_with("PERP") => Venue::BybitLinear,
         "bybit" => Venue::BybitInverse,
         _ => return None,
     })
@@ -110,17 +103,11 @@ impl TardisCsvSource {
     pub fn open(files: Vec<PathBuf>) -> Result<Self, VenueError> {
         if files.is_empty() {
             return Err(VenueError::Session {
-                origin: Origin {
-                    file: Arc::default(),
-                    line: 0,
-                },
+                origin: Origin { file: Arc::default(), line: 0 },
                 reason: "a tardis session needs at least one file".into(),
             });
         }
-        Ok(Self {
-            files,
-            scratch: Scratch::default(),
-        })
+        Ok(Self { files, scratch: Scratch::default() })
     }
 }
 
@@ -147,7 +134,9 @@ impl Source for TardisCsvSource {
                     let header = String::from_utf8_lossy(line);
                     kind = Some(dataset(&header).ok_or_else(|| VenueError::UnknownFormat {
                         origin: origin.clone(),
-                        reason: format!("not a tardis trades/quotes/book_snapshot_N/incremental_book_L2 header: {header:?}"),
+                        reason: format!(
+                            "not a tardis trades/quotes/book_snapshot_N/incremental_book_L2 header: {header:?}"
+                        ),
                     })?);
                     continue;
                 };
@@ -156,9 +145,7 @@ impl Source for TardisCsvSource {
                     Ok(row) => {
                         split(row, &mut fields);
                         match kind {
-                            Dataset::Incremental => {
-                                pending.row(row, &fields, origin, &mut self.scratch, visitor)
-                            }
+                            Dataset::Incremental => pending.row(row, &fields, origin, &mut self.scratch, visitor),
                             _ => one_row(kind, row, &fields, origin, &mut self.scratch, visitor),
                         }
                     }
@@ -166,16 +153,10 @@ impl Source for TardisCsvSource {
                 match result {
                     Ok(Ok(())) => {}
                     Ok(Err(stop)) => return Err(stop),
-                    Err(reason) => {
-                        visitor.bad_record(VenueError::malformed(origin.clone(), FORMAT, reason))?
-                    }
+                    Err(reason) => visitor.bad_record(VenueError::malformed(origin.clone(), FORMAT, reason))?,
                 }
             }
-            pending.flush(
-                &Origin::new(&Arc::new(path.clone()), 0),
-                &mut self.scratch,
-                visitor,
-            )?;
+            pending.flush(&Origin::new(&Arc::new(path.clone()), 0), &mut self.scratch, visitor)?;
         }
         Ok(())
     }
@@ -215,15 +196,8 @@ fn common<'r>(row: &'r str, fields: &[Range<usize>], columns: usize) -> Result<C
             .map_err(|_| format!("{name} {:?} is not µs", field(index)))
     };
     let (exchange, symbol) = (field(0), field(1));
-    let venue =
-        venue(exchange, symbol).ok_or_else(|| format!("unknown tardis exchange {exchange:?}"))?;
-    Ok(Common {
-        venue,
-        exchange,
-        symbol,
-        ts_event: micros(2, "timestamp")?,
-        ts_recv: micros(3, "local_timestamp")?,
-    })
+    let venue = venue(exchange, symbol).ok_or_else(|| format!("unknown tardis exchange {exchange:?}"))?;
+    Ok(Common { venue, exchange, symbol, ts_event: micros(2, "timestamp")?, ts_recv: micros(3, "local_timestamp")? })
 }
 
 fn decimal(row: &str, range: &Range<usize>, name: &str) -> Result<Decimal, String> {
@@ -288,10 +262,7 @@ fn one_row(
                     if price.is_empty() && amount.is_empty() {
                         continue;
                     }
-                    side.push(RawLevel {
-                        price: decimal(row, price, "price")?,
-                        size: decimal(row, amount, "amount")?,
-                    });
+                    side.push(RawLevel { price: decimal(row, price, "price")?, size: decimal(row, amount, "amount")? });
                 }
             }
             Payload::Book(RawBook {
@@ -308,15 +279,7 @@ fn one_row(
             return Err("incremental rows are grouped, not read one by one".into());
         }
     };
-    Ok(visitor.message(
-        origin,
-        head.ts_recv,
-        &Decoded {
-            venue: head.venue,
-            symbol: head.symbol,
-            payload,
-        },
-    ))
+    Ok(visitor.message(origin, head.ts_recv, &Decoded { venue: head.venue, symbol: head.symbol, payload }))
 }
 
 /// The `incremental_book_L2` message being gathered, its levels in the scratch buffers.
@@ -371,12 +334,8 @@ impl Pending {
             }
             self.start(&head, is_snapshot, origin.line, scratch);
         }
-        let level = decimal(row, &fields[6], "price").and_then(|price| {
-            Ok(RawLevel {
-                price,
-                size: decimal(row, &fields[7], "amount")?,
-            })
-        });
+        let level = decimal(row, &fields[6], "price")
+            .and_then(|price| Ok(RawLevel { price, size: decimal(row, &fields[7], "amount")? }));
         let pushed = level.and_then(|level| {
             match &row[fields[5].clone()] {
                 "bid" => scratch.bids.push(level),
@@ -408,12 +367,7 @@ impl Pending {
     }
 
     /// Delivers the gathered message (unless a row of it was bad). `origin` names the file.
-    fn flush(
-        &mut self,
-        origin: &Origin,
-        scratch: &mut Scratch,
-        visitor: &mut dyn Visitor,
-    ) -> Result<(), VenueError> {
+    fn flush(&mut self, origin: &Origin, scratch: &mut Scratch, visitor: &mut dyn Visitor) -> Result<(), VenueError> {
         let deliver = self.active && !self.poisoned;
         self.active = false;
         let Some(venue) = self.venue.filter(|_| deliver) else {
@@ -428,16 +382,8 @@ impl Pending {
             bids: &scratch.bids,
             asks: &scratch.asks,
         };
-        let decoded = Decoded {
-            venue,
-            symbol: &self.symbol,
-            payload: Payload::Book(book),
-        };
-        visitor.message(
-            &Origin::new(&origin.file, self.line),
-            self.ts_recv,
-            &decoded,
-        )
+        let decoded = Decoded { venue, symbol: &self.symbol, payload: Payload::Book(book) };
+        visitor.message(&Origin::new(&origin.file, self.line), self.ts_recv, &decoded)
     }
 }
 

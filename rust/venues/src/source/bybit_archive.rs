@@ -42,27 +42,18 @@ impl BybitArchiveSource {
     pub fn open(files: Vec<PathBuf>) -> Result<Self, VenueError> {
         if files.is_empty() {
             return Err(VenueError::Session {
-                origin: Origin {
-                    file: Arc::default(),
-                    line: 0,
-                },
+                origin: Origin { file: Arc::default(), line: 0 },
                 reason: "a Bybit archive session needs at least one file".into(),
             });
         }
-        Ok(Self {
-            files,
-            scratch: Scratch::default(),
-        })
+        Ok(Self { files, scratch: Scratch::default() })
     }
 }
 
 /// The market an archive path belongs to (see the module docs).
 #[must_use]
 pub fn venue_from_path(path: &Path) -> Venue {
-    let component = |name: &str| {
-        path.components()
-            .any(|c| c.as_os_str().to_string_lossy().eq_ignore_ascii_case(name))
-    };
+    let component = |name: &str| path.components().any(|c| c.as_os_str().to_string_lossy().eq_ignore_ascii_case(name));
     if component("spot") {
         Venue::BybitSpot
     } else if component("inverse") {
@@ -94,28 +85,24 @@ impl Source for BybitArchiveSource {
                 current_file = Some(Arc::clone(&origin.file));
             }
             let result =
-                bybit::decode_frame_multi(line, &hint, &mut self.scratch, &mut |frame: Frame<
-                    '_,
-                >| {
-                    match frame {
-                        Frame::Market(decoded) => {
-                            let ts_recv = match decoded.payload {
-                                Payload::Book(book) => book.ts_event,
-                                Payload::Trade(trade) | Payload::AggTrade(trade) => trade.ts_event,
-                                Payload::Quote(quote) => quote.ts_event,
-                                Payload::Bar(bar) => bar.ts_event,
-                                Payload::Mark(mark) => mark.ts_event,
-                            };
-                            visitor.message(origin, ts_recv, &decoded)
-                        }
-                        Frame::Instruments(infos) => {
-                            visitor.instruments(&infos);
-                            Ok(())
-                        }
-                        Frame::Control(what) => {
-                            visitor.control(origin, what);
-                            Ok(())
-                        }
+                bybit::decode_frame_multi(line, &hint, &mut self.scratch, &mut |frame: Frame<'_>| match frame {
+                    Frame::Market(decoded) => {
+                        let ts_recv = match decoded.payload {
+                            Payload::Book(book) => book.ts_event,
+                            Payload::Trade(trade) | Payload::AggTrade(trade) => trade.ts_event,
+                            Payload::Quote(quote) => quote.ts_event,
+                            Payload::Bar(bar) => bar.ts_event,
+                            Payload::Mark(mark) => mark.ts_event,
+                        };
+                        visitor.message(origin, ts_recv, &decoded)
+                    }
+                    Frame::Instruments(infos) => {
+                        visitor.instruments(&infos);
+                        Ok(())
+                    }
+                    Frame::Control(what) => {
+                        visitor.control(origin, what);
+                        Ok(())
                     }
                 });
             match result {
@@ -138,20 +125,14 @@ mod tests {
     use crate::bybit::counting::Counter;
 
     fn archive() -> PathBuf {
-        PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../tests/data/bybit/2024-12-01_XRPUSDT_ob500.data"
-        ))
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/bybit/2024-12-01_XRPUSDT_ob500.data"))
     }
 
     #[test]
     fn reads_the_real_archive_end_to_end() {
         let first = std::fs::read(archive()).unwrap();
         assert!(sniff(&first));
-        assert_eq!(
-            crate::source::detect_format(&archive()).unwrap(),
-            Format::BybitArchive
-        );
+        assert_eq!(crate::source::detect_format(&archive()).unwrap(), Format::BybitArchive);
         let mut source = BybitArchiveSource::open(vec![archive()]).unwrap();
         let mut counter = Counter::default();
         source.read(&mut counter).unwrap();
@@ -159,21 +140,12 @@ mod tests {
         assert_eq!((counter.messages(), counter.books), (50, 50));
         assert_eq!(counter.snapshots, 1);
         assert_eq!(counter.bad, 0);
-        assert_eq!(
-            counter.symbols(),
-            vec![(Venue::BybitLinear, "XRPUSDT".to_owned())]
-        );
+        assert_eq!(counter.symbols(), vec![(Venue::BybitLinear, "XRPUSDT".to_owned())]);
         // u runs 20254869..=20254918 without gaps.
         assert_eq!(counter.first_sequence, Some(20_254_869));
         assert_eq!(counter.last_sequence, Some(20_254_918));
-        assert_eq!(
-            counter.first_ts_recv,
-            Some(UnixNanos::from_millis(1_733_011_200_691))
-        );
-        assert_eq!(
-            counter.last_ts_recv,
-            Some(UnixNanos::from_millis(1_733_011_205_490))
-        );
+        assert_eq!(counter.first_ts_recv, Some(UnixNanos::from_millis(1_733_011_200_691)));
+        assert_eq!(counter.last_ts_recv, Some(UnixNanos::from_millis(1_733_011_205_490)));
         // Levels: 500 + 500 in the snapshot; all counted with grep -o '\["[0-9.]*","[0-9.]*"\]'.
         assert_eq!(counter.levels, 3_966);
         // Reading twice gives the same counts (the pipeline reads each session twice).
@@ -192,17 +164,10 @@ mod tests {
         let path = dir.join("broken_ob500.data");
         std::fs::write(&path, lines.join("\n")).unwrap();
         let mut source = BybitArchiveSource::open(vec![path.clone()]).unwrap();
-        let mut counter = Counter {
-            keep_going: true,
-            ..Counter::default()
-        };
+        let mut counter = Counter { keep_going: true, ..Counter::default() };
         source.read(&mut counter).unwrap();
         assert_eq!((counter.books, counter.bad), (49, 1));
-        assert!(
-            counter.errors[0].contains("broken_ob500.data:7"),
-            "{}",
-            counter.errors[0]
-        );
+        assert!(counter.errors[0].contains("broken_ob500.data:7"), "{}", counter.errors[0]);
         // The default visitor stops at the first bad record, with its place.
         let mut strict = Counter::default();
         let error = source.read(&mut strict).unwrap_err();
@@ -212,13 +177,7 @@ mod tests {
 
     #[test]
     fn path_tells_the_market() {
-        assert_eq!(
-            venue_from_path(Path::new("/a/spot/BTCUSDT/2024-12-01_BTCUSDT_ob200.data")),
-            Venue::BybitSpot
-        );
-        assert_eq!(
-            venue_from_path(Path::new("/a/contract/XRPUSDT/x_ob500.data")),
-            Venue::BybitLinear
-        );
+        assert_eq!(venue_from_path(Path::new("/a/spot/BTCUSDT/2024-12-01_BTCUSDT_ob200.data")), Venue::BybitSpot);
+        assert_eq!(venue_from_path(Path::new("/a/contract/XRPUSDT/x_ob500.data")), Venue::BybitLinear);
     }
 }

@@ -68,18 +68,11 @@ impl CryptofeedJsonlSource {
     pub fn open(files: Vec<PathBuf>) -> Result<Self, VenueError> {
         if files.is_empty() {
             return Err(VenueError::Session {
-                origin: Origin {
-                    file: Arc::default(),
-                    line: 0,
-                },
+                origin: Origin { file: Arc::default(), line: 0 },
                 reason: "a cryptofeed JSONL session needs at least one file".into(),
             });
         }
-        Ok(Self {
-            files,
-            scratch: Scratch::default(),
-            frame: Vec::with_capacity(64 * 1024),
-        })
+        Ok(Self { files, scratch: Scratch::default(), frame: Vec::with_capacity(64 * 1024) })
     }
 }
 
@@ -93,11 +86,7 @@ impl Source for CryptofeedJsonlSource {
     }
 
     fn read(&mut self, visitor: &mut dyn Visitor) -> Result<(), VenueError> {
-        let Self {
-            files,
-            scratch,
-            frame,
-        } = self;
+        let Self { files, scratch, frame } = self;
         let mut reader = LineReader::new(files);
         // Market of each connection, from its `connect` record; kept across the session's files.
         let mut venues: HashMap<String, Venue> = HashMap::new();
@@ -131,22 +120,14 @@ enum Step {
     Frame { ts_recv: UnixNanos, hint: FrameHint },
 }
 
-fn read_record(
-    line: &[u8],
-    venues: &mut HashMap<String, Venue>,
-    frame: &mut Vec<u8>,
-) -> Result<Step, String> {
-    let record: Record<'_> =
-        sonic_rs::from_slice(line).map_err(|e| format!("not a format-2 record: {e}"))?;
+fn read_record(line: &[u8], venues: &mut HashMap<String, Venue>, frame: &mut Vec<u8>) -> Result<Step, String> {
+    let record: Record<'_> = sonic_rs::from_slice(line).map_err(|e| format!("not a format-2 record: {e}"))?;
     match record.t {
         "header" => Ok(Step::Control("cryptofeed header")),
         "send" => Ok(Step::Control("cryptofeed send")),
         "connect" => {
             let conn = record.conn.ok_or("connect record without conn")?;
-            let addr = record
-                .addr
-                .as_deref()
-                .ok_or("connect record without addr")?;
+            let addr = record.addr.as_deref().ok_or("connect record without addr")?;
             match venue_from_url(addr) {
                 Some(venue) => venues.insert(conn.to_owned(), venue),
                 None => venues.remove(conn),
@@ -157,25 +138,12 @@ fn read_record(
             let ts_recv = record_ts(&record)?;
             let venue = record.conn.and_then(|conn| venues.get(conn).copied());
             unescape_data(line, frame)?;
-            Ok(Step::Frame {
-                ts_recv,
-                hint: FrameHint {
-                    venue,
-                    symbol: None,
-                },
-            })
+            Ok(Step::Frame { ts_recv, hint: FrameHint { venue, symbol: None } })
         }
         "http" => {
             let ts_recv = record_ts(&record)?;
-            let url = record
-                .url
-                .as_deref()
-                .or(record.addr.as_deref())
-                .ok_or("http record without url")?;
-            let hint = FrameHint {
-                venue: venue_from_url(url),
-                symbol: symbol_from_url(url),
-            };
+            let url = record.url.as_deref().or(record.addr.as_deref()).ok_or("http record without url")?;
+            let hint = FrameHint { venue: venue_from_url(url), symbol: symbol_from_url(url) };
             unescape_data(line, frame)?;
             Ok(Step::Frame { ts_recv, hint })
         }
@@ -184,10 +152,7 @@ fn read_record(
 }
 
 fn record_ts(record: &Record<'_>) -> Result<UnixNanos, String> {
-    let ts = record
-        .ts
-        .as_ref()
-        .ok_or_else(|| format!("{} record without ts", record.t))?;
+    let ts = record.ts.as_ref().ok_or_else(|| format!("{} record without ts", record.t))?;
     seconds_to_nanos(ts.as_raw_str())
 }
 
@@ -222,26 +187,16 @@ fn symbol_from_url(url: &str) -> Option<String> {
 fn seconds_to_nanos(text: &str) -> Result<UnixNanos, String> {
     let bad = || format!("ts {text:?} is not decimal epoch seconds");
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
-    if whole.is_empty()
-        || !whole.bytes().all(|b| b.is_ascii_digit())
-        || !fraction.bytes().all(|b| b.is_ascii_digit())
-    {
+    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || !fraction.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad());
     }
     let seconds: u64 = whole.parse().map_err(|_| bad())?;
     let mut nanos: u64 = 0;
     for position in 0..9 {
-        let digit = fraction
-            .as_bytes()
-            .get(position)
-            .map_or(0, |b| u64::from(b - b'0'));
+        let digit = fraction.as_bytes().get(position).map_or(0, |b| u64::from(b - b'0'));
         nanos = nanos * 10 + digit;
     }
-    seconds
-        .checked_mul(1_000_000_000)
-        .and_then(|ns| ns.checked_add(nanos))
-        .map(UnixNanos)
-        .ok_or_else(bad)
+    seconds.checked_mul(1_000_000_000).and_then(|ns| ns.checked_add(nanos)).map(UnixNanos).ok_or_else(bad)
 }
 
 /// Unescapes the record's `data` string into `out`.
@@ -253,19 +208,12 @@ fn seconds_to_nanos(text: &str) -> Result<UnixNanos, String> {
 fn unescape_data(line: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
     let key = memchr::memmem::find(line, br#""data":"#).ok_or("record without data")?;
     let rest = &line[key + 7..];
-    let start = rest
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .ok_or("record without data")?;
+    let start = rest.iter().position(|b| !b.is_ascii_whitespace()).ok_or("record without data")?;
     let rest = &rest[start..];
     let mut index = 1;
     loop {
-        let offset = memchr::memchr2(
-            b'"',
-            b'\\',
-            rest.get(index..).ok_or("unterminated data string")?,
-        )
-        .ok_or("unterminated data string")?;
+        let offset = memchr::memchr2(b'"', b'\\', rest.get(index..).ok_or("unterminated data string")?)
+            .ok_or("unterminated data string")?;
         index += offset;
         if rest[index] == b'"' {
             break;
@@ -278,10 +226,8 @@ fn unescape_data(line: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
 /// Unescapes a JSON string token (with its quotes) into `out`.
 fn unescape_json_string(token: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
     out.clear();
-    let inner = token
-        .strip_prefix(b"\"")
-        .and_then(|rest| rest.strip_suffix(b"\""))
-        .ok_or("data is not a JSON string")?;
+    let inner =
+        token.strip_prefix(b"\"").and_then(|rest| rest.strip_suffix(b"\"")).ok_or("data is not a JSON string")?;
     let mut index = 0;
     while index < inner.len() {
         let Some(offset) = memchr::memchr(b'\\', &inner[index..]) else {
@@ -290,9 +236,7 @@ fn unescape_json_string(token: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
         };
         out.extend_from_slice(&inner[index..index + offset]);
         index += offset;
-        let escape = *inner
-            .get(index + 1)
-            .ok_or("data ends in a lone backslash")?;
+        let escape = *inner.get(index + 1).ok_or("data ends in a lone backslash")?;
         index += 2;
         match escape {
             b'"' | b'\\' | b'/' => out.push(escape),
@@ -347,10 +291,7 @@ mod tests {
     /// nautilus docs-derived fixture). The only real format-2 capture (cryptofeed `v3`) is AGPL and may
     /// not be copied into this project, hence this synthetic-but-realistic container.
     fn capture() -> PathBuf {
-        PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../tests/data/cryptofeed/BYBIT.pr1085.jsonl"
-        ))
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/cryptofeed/BYBIT.pr1085.jsonl"))
     }
 
     fn temp_file(name: &str, text: &str) -> PathBuf {
@@ -364,25 +305,16 @@ mod tests {
     #[test]
     fn reads_the_capture_end_to_end() {
         assert!(sniff(&crate::lines::first_line(&capture(), 4096).unwrap()));
-        assert_eq!(
-            crate::source::detect_format(&capture()).unwrap(),
-            Format::CryptofeedJsonl
-        );
+        assert_eq!(crate::source::detect_format(&capture()).unwrap(), Format::CryptofeedJsonl);
         let mut source = CryptofeedJsonlSource::open(vec![capture()]).unwrap();
         let mut counter = Counter::default();
         source.read(&mut counter).unwrap();
         // grep '"t":"recv"' | grep -c orderbook, per conn: 198 linear (ws.1), 139 spot (ws.2).
         assert_eq!(counter.books, 337);
-        assert_eq!(
-            counter.snapshots, 337,
-            "orderbook.1 always pushes snapshots"
-        );
+        assert_eq!(counter.snapshots, 337, "orderbook.1 always pushes snapshots");
         assert_eq!(counter.bad, 0, "{:?}", counter.errors);
-        let per_symbol: Vec<(Venue, &str, usize)> = counter
-            .per_symbol
-            .iter()
-            .map(|((venue, symbol), n)| (*venue, symbol.as_str(), *n))
-            .collect();
+        let per_symbol: Vec<(Venue, &str, usize)> =
+            counter.per_symbol.iter().map(|((venue, symbol), n)| (*venue, symbol.as_str(), *n)).collect();
         assert_eq!(
             per_symbol,
             vec![
@@ -398,11 +330,7 @@ mod tests {
                 (Venue::BybitLinear, "SNTUSDT", 107),
             ]
         );
-        let controls: Vec<(&str, usize)> = counter
-            .controls
-            .iter()
-            .map(|(what, n)| (*what, *n))
-            .collect();
+        let controls: Vec<(&str, usize)> = counter.controls.iter().map(|(what, n)| (*what, *n)).collect();
         assert_eq!(
             controls,
             vec![
@@ -414,41 +342,25 @@ mod tests {
         );
         assert_eq!(counter.instruments.len(), 2);
         assert_eq!(counter.instruments[0].venue, Venue::BybitLinear);
-        assert_eq!(
-            counter.instruments[0].tick_size,
-            Decimal::parse_str("0.5").unwrap()
-        );
+        assert_eq!(counter.instruments[0].tick_size, Decimal::parse_str("0.5").unwrap());
         // ts_recv is the record's decimal seconds, exactly.
-        assert_eq!(
-            counter.first_ts_recv,
-            Some(UnixNanos(1_749_833_474_285_131_500))
-        );
-        assert_eq!(
-            counter.last_ts_recv,
-            Some(UnixNanos(1_749_833_503_080_962_700))
-        );
+        assert_eq!(counter.first_ts_recv, Some(UnixNanos(1_749_833_474_285_131_500)));
+        assert_eq!(counter.last_ts_recv, Some(UnixNanos(1_749_833_503_080_962_700)));
         let (bid, ask, levels) = counter.first_book.unwrap();
         assert_eq!(
             (bid.unwrap().price, ask.unwrap().size, levels),
-            (
-                Decimal::parse_str("0.6131").unwrap(),
-                Decimal::parse_str("35.4").unwrap(),
-                2
-            )
+            (Decimal::parse_str("0.6131").unwrap(), Decimal::parse_str("35.4").unwrap(), 2)
         );
         assert_eq!(counter.last_sequence, Some(1_909_221));
-        assert_eq!(
-            counter.lines.first(),
-            Some(&15),
-            "header, http, 2 connects, 10 sends come first"
-        );
+        assert_eq!(counter.lines.first(), Some(&15), "header, http, 2 connects, 10 sends come first");
     }
 
     #[test]
     fn one_symbol_on_two_connections_is_two_instruments() {
         let frame = r#"{\"topic\":\"orderbook.1.BTCUSDT\",\"type\":\"snapshot\",\"ts\":1749833474773,\"data\":{\"s\":\"BTCUSDT\",\"b\":[[\"1.5\",\"2\"]],\"a\":[[\"1.6\",\"3\"]],\"u\":7,\"seq\":9},\"cts\":1749833474768}"#;
         let text = [
-            r#"{"t":"connect","conn":"BYBIT.ws.2","ts":1.0,"addr":"wss://stream.bybit.com/v5/public/linear"}"#.to_owned(),
+            r#"{"t":"connect","conn":"BYBIT.ws.2","ts":1.0,"addr":"wss://stream.bybit.com/v5/public/linear"}"#
+                .to_owned(),
             r#"{"t":"connect","conn":"BYBIT.ws.3","ts":1.5,"addr":"wss://stream.bybit.com/v5/public/spot"}"#.to_owned(),
             format!(r#"{{"t":"recv","conn":"BYBIT.ws.2","ts":2,"data":"{frame}"}}"#),
             format!(r#"{{"t":"recv","conn":"BYBIT.ws.3","ts":3.000000001,"data":"{frame}"}}"#),
@@ -456,16 +368,10 @@ mod tests {
         .join("\n");
         let path = temp_file("two.jsonl", &text);
         let mut counter = Counter::default();
-        CryptofeedJsonlSource::open(vec![path.clone()])
-            .unwrap()
-            .read(&mut counter)
-            .unwrap();
+        CryptofeedJsonlSource::open(vec![path.clone()]).unwrap().read(&mut counter).unwrap();
         assert_eq!(
             counter.symbols(),
-            vec![
-                (Venue::BybitSpot, "BTCUSDT".to_owned()),
-                (Venue::BybitLinear, "BTCUSDT".to_owned())
-            ]
+            vec![(Venue::BybitSpot, "BTCUSDT".to_owned()), (Venue::BybitLinear, "BTCUSDT".to_owned())]
         );
         assert_eq!(counter.last_ts_recv, Some(UnixNanos(3_000_000_001)));
         std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
@@ -479,39 +385,21 @@ mod tests {
         lines[30] = r#"{"t":"recv","conn":"BYBIT.ws.1","ts":"yesterday","data":"{}"}"#.to_owned();
         lines[40].truncate(50);
         let path = temp_file("broken.jsonl", &lines.join("\n"));
-        let mut counter = Counter {
-            keep_going: true,
-            ..Counter::default()
-        };
-        CryptofeedJsonlSource::open(vec![path.clone()])
-            .unwrap()
-            .read(&mut counter)
-            .unwrap();
+        let mut counter = Counter { keep_going: true, ..Counter::default() };
+        CryptofeedJsonlSource::open(vec![path.clone()]).unwrap().read(&mut counter).unwrap();
         assert_eq!(counter.bad, 3, "{:?}", counter.errors);
         for (error, line) in counter.errors.iter().zip([21, 31, 41]) {
             assert!(error.contains(&format!("broken.jsonl:{line}:")), "{error}");
         }
-        assert_eq!(
-            counter.books, 335,
-            "lines 21 and 41 were books, line 31 an ack"
-        );
+        assert_eq!(counter.books, 335, "lines 21 and 41 were books, line 31 an ack");
         std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 
     #[test]
     fn seconds_convert_exactly() {
-        assert_eq!(
-            seconds_to_nanos("1786310818.2235148"),
-            Ok(UnixNanos(1_786_310_818_223_514_800))
-        );
-        assert_eq!(
-            seconds_to_nanos("1786310818"),
-            Ok(UnixNanos(1_786_310_818_000_000_000))
-        );
-        assert_eq!(
-            seconds_to_nanos("1.0000000019"),
-            Ok(UnixNanos(1_000_000_001))
-        );
+        assert_eq!(seconds_to_nanos("1786310818.2235148"), Ok(UnixNanos(1_786_310_818_223_514_800)));
+        assert_eq!(seconds_to_nanos("1786310818"), Ok(UnixNanos(1_786_310_818_000_000_000)));
+        assert_eq!(seconds_to_nanos("1.0000000019"), Ok(UnixNanos(1_000_000_001)));
         assert!(seconds_to_nanos("1.7e9").is_err());
         assert!(seconds_to_nanos("-1.5").is_err());
     }
@@ -520,22 +408,9 @@ mod tests {
     fn json_strings_unescape() {
         let mut out = Vec::new();
         unescape_json_string(br#""{\"a\":\"\u00e9\ud83d\ude00\\n\/\"}""#, &mut out).unwrap();
-        assert_eq!(
-            String::from_utf8(out.clone()).unwrap(),
-            "{\"a\":\"\u{e9}\u{1f600}\\n/\"}"
-        );
-        for bad in [
-            &br#""\x""#[..],
-            br#""\u12""#,
-            br#""\ud83d""#,
-            br#"nope"#,
-            br#""\u+123""#,
-        ] {
-            assert!(
-                unescape_json_string(bad, &mut out).is_err(),
-                "{}",
-                String::from_utf8_lossy(bad)
-            );
+        assert_eq!(String::from_utf8(out.clone()).unwrap(), "{\"a\":\"\u{e9}\u{1f600}\\n/\"}");
+        for bad in [&br#""\x""#[..], br#""\u12""#, br#""\ud83d""#, br#"nope"#, br#""\u+123""#] {
+            assert!(unescape_json_string(bad, &mut out).is_err(), "{}", String::from_utf8_lossy(bad));
         }
     }
 }

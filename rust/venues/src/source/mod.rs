@@ -15,10 +15,10 @@ use crate::decoded::{Decoded, InstrumentInfo, Scratch};
 use crate::error::{Origin, VenueError};
 use crate::{binance, bybit, files, lines};
 
+pub mod bybit_archive;
 pub mod collector;
 pub mod cryptofeed;
 pub mod cryptofeed_jsonl;
-pub mod bybit_archive;
 
 /// The container formats ferrotrade reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -297,8 +297,10 @@ fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, VenueError> {
     let mut out = Vec::new();
     for path in paths {
         if path.is_dir() {
-            let entries = std::fs::read_dir(path)
-                .map_err(|source| VenueError::Io { origin: Origin { file: Arc::new(path.clone()), line: 0 }, source })?;
+            let entries = std::fs::read_dir(path).map_err(|source| VenueError::Io {
+                origin: Origin { file: Arc::new(path.clone()), line: 0 },
+                source,
+            })?;
             let mut children: Vec<PathBuf> = entries
                 .filter_map(Result::ok)
                 .map(|entry| entry.path())
@@ -383,8 +385,10 @@ mod tests {
         assert_eq!(strip_kline_period("BTCUSDT-1h-2023-01.csv"), "BTCUSDT-1h");
         assert_eq!(strip_kline_period("ADABTC-1m-2021-11-27.csv"), "ADABTC-1m");
         assert_eq!(strip_kline_period("prices.csv"), "prices");
-        assert!(session_order(Path::new("btcusdt-depth-snap.csv"), Format::BinanceDepthCsv)
-            < session_order(Path::new("btcusdt-depth-update.csv"), Format::BinanceDepthCsv));
+        assert!(
+            session_order(Path::new("btcusdt-depth-snap.csv"), Format::BinanceDepthCsv)
+                < session_order(Path::new("btcusdt-depth-update.csv"), Format::BinanceDepthCsv)
+        );
     }
 
     #[test]
