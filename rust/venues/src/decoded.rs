@@ -123,6 +123,20 @@ pub enum Payload<'a> {
     Mark(RawMark),
 }
 
+impl Payload<'_> {
+    /// The exchange time of the message (0 where the venue sent none).
+    #[must_use]
+    pub fn ts_event(&self) -> UnixNanos {
+        match self {
+            Payload::Book(book) => book.ts_event,
+            Payload::Trade(trade) | Payload::AggTrade(trade) => trade.ts_event,
+            Payload::Quote(quote) => quote.ts_event,
+            Payload::Bar(bar) => bar.ts_event,
+            Payload::Mark(mark) => mark.ts_event,
+        }
+    }
+}
+
 /// One decoded market message of one instrument.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Decoded<'a> {

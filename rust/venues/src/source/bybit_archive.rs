@@ -13,11 +13,10 @@ use std::sync::Arc;
 
 use ferrotrade_model::Venue;
 
-use crate::bybit::{self, MultiError};
-use crate::decoded::{Payload, Scratch};
+use crate::decoded::Scratch;
 use crate::error::{Origin, VenueError};
 use crate::lines::LineReader;
-use crate::source::{Format, Frame, FrameHint, Source, Visitor};
+use crate::source::{Format, FrameHint, Source, Visitor, visit_frame};
 
 const FORMAT: &str = "bybit-archive";
 
@@ -84,34 +83,8 @@ impl Source for BybitArchiveSource {
                 hint.venue = Some(venue_from_path(&origin.file));
                 current_file = Some(Arc::clone(&origin.file));
             }
-            let result =
-                bybit::decode_frame_multi(line, &hint, &mut self.scratch, &mut |frame: Frame<'_>| match frame {
-                    Frame::Market(decoded) => {
-                        let ts_recv = match decoded.payload {
-                            Payload::Book(book) => book.ts_event,
-                            Payload::Trade(trade) | Payload::AggTrade(trade) => trade.ts_event,
-                            Payload::Quote(quote) => quote.ts_event,
-                            Payload::Bar(bar) => bar.ts_event,
-                            Payload::Mark(mark) => mark.ts_event,
-                        };
-                        visitor.message(origin, ts_recv, &decoded)
-                    }
-                    Frame::Instruments(infos) => {
-                        visitor.instruments(&infos);
-                        Ok(())
-                    }
-                    Frame::Control(what) => {
-                        visitor.control(origin, what);
-                        Ok(())
-                    }
-                });
-            match result {
-                Ok(()) => {}
-                Err(MultiError::Stopped(error)) => return Err(error),
-                Err(MultiError::Decode(reason)) => {
-                    visitor.bad_record(VenueError::malformed(origin.clone(), FORMAT, reason))?
-                }
-            }
+            // The archive has no receive time: each message counts as received at its own `ts`.
+            visit_frame(line, &hint, &mut self.scratch, visitor, origin, None, FORMAT)?;
         }
         Ok(())
     }

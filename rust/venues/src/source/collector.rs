@@ -101,7 +101,7 @@ impl Source for CollectorSource {
                 ))?;
                 continue;
             };
-            visit_frame(json, hint, scratch, visitor, origin, ts_recv, frame_format)?;
+            visit_frame(json, hint, scratch, visitor, origin, Some(ts_recv), frame_format)?;
         }
         Ok(())
     }

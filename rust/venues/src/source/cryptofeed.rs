@@ -297,7 +297,7 @@ fn handle_line(
         }
     };
     let format = if hint.venue.is_some_and(|venue| !venue.is_binance()) { "bybit" } else { "binance" };
-    visit_frame(json, hint, scratch, visitor, origin, time, format)
+    visit_frame(json, hint, scratch, visitor, origin, Some(time), format)
 }
 
 #[cfg(test)]

@@ -104,7 +104,7 @@ impl Source for CryptofeedJsonlSource {
             match step {
                 Step::Control(what) => visitor.control(origin, what),
                 Step::Frame { ts_recv, hint } => {
-                    visit_frame(frame, &hint, scratch, visitor, origin, ts_recv, FORMAT)?;
+                    visit_frame(frame, &hint, scratch, visitor, origin, Some(ts_recv), FORMAT)?;
                 }
             }
         }

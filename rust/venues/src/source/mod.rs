@@ -158,8 +158,9 @@ pub fn decode_frames<'s, E>(
     }
 }
 
-/// Decodes one frame and hands every message in it to `visitor`; a frame that can't be decoded is a bad
-/// record of `format` at `origin`. This is how every container delivers frames.
+/// Decodes one frame and hands every message in it to `visitor`, received at `ts_recv` (or, for
+/// containers that have no receive time, at each message's own `ts_event`); a frame that can't be
+/// decoded is a bad record of `format` at `origin`. This is how every container delivers frames.
 ///
 /// # Errors
 /// Whatever `visitor` returns to stop the read.
@@ -169,12 +170,14 @@ pub(crate) fn visit_frame(
     scratch: &mut Scratch,
     visitor: &mut dyn Visitor,
     origin: &Origin,
-    ts_recv: UnixNanos,
+    ts_recv: Option<UnixNanos>,
     format: &'static str,
 ) -> Result<(), VenueError> {
     let decoded = {
         let mut deliver = |decoded: Frame<'_>| match decoded {
-            Frame::Market(message) => visitor.message(origin, ts_recv, &message),
+            Frame::Market(message) => {
+                visitor.message(origin, ts_recv.unwrap_or_else(|| message.payload.ts_event()), &message)
+            }
             Frame::Instruments(infos) => {
                 visitor.instruments(&infos);
                 Ok(())
