@@ -7,7 +7,11 @@ BIN := $(VENV)/bin
 # Reuse one cargo target directory outside the clone when the caller (CI) provides one.
 export CARGO_TARGET_DIR ?= $(CURDIR)/target
 DEMO_CATALOG := build/demo-catalog
-DEMO_DATA := tests/data/collector tests/data/cryptofeed/BINANCE_FUTURES.ws.1.0 tests/data/bybit/2024-12-01_XRPUSDT_ob500.data tests/data/binance-vision
+# Real recordings bundled in tests/data: a Binance spot session over two files, cryptofeed spot and USD-M
+# captures with their REST snapshots, the Bybit history archive, and five months of hourly klines.
+DEMO_DATA := tests/data/sessions/binance-spot tests/data/cryptofeed/BINANCE.ws.1.0 \
+	tests/data/cryptofeed/BINANCE_FUTURES.ws.1.0 tests/data/bybit/2024-12-01_XRPUSDT_ob500.data \
+	tests/data/binance-vision
 
 .PHONY: demo test dev lint rust-test py-test stubs-check bench clean
 

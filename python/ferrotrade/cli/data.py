@@ -26,7 +26,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from ferrotrade.cli.render import import_table, info_records, info_table, verify_table
+from ferrotrade.cli.render import import_table, info_records, info_table, verify_summary_table, verify_table
 from ferrotrade.data import import_captures, info, verify
 from ferrotrade.exceptions import FerrotradeError
 
@@ -42,8 +42,8 @@ EXIT_INTERRUPTED = 130
 app = typer.Typer(help="Import, verify and inspect market data.", no_args_is_help=True)
 
 # Piped output (CI logs, files) gets room for the wide tables instead of rich's 80-column default.
-_out = Console(width=None if sys.stdout.isatty() else 160)
-_err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+_out = Console(width=None if sys.stdout.isatty() else 200)
+_err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 
 def describe_error(error: BaseException) -> str:
@@ -151,8 +151,11 @@ def verify_command(
     if as_json:
         _print_json([report.to_dict() for report in reports])
     else:
+        _out.print(verify_summary_table(reports))
+        # Every field of the books that are not ok, so the reason is on screen.
         for report in reports:
-            _out.print(verify_table(report))
+            if not report.ok:
+                _out.print(verify_table(report))
         bad = sum(not r.ok for r in reports)
         colour = "green" if bad == 0 and reports else "red"
         _out.print(f"[{colour}]{len(reports) - bad} of {len(reports)} ok[/{colour}]")

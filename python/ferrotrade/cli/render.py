@@ -22,7 +22,15 @@ from rich.table import Table
 
 from ferrotrade.data import ImportSummary, VerifyReport
 
-__all__ = ["format_bytes", "format_ns", "import_table", "info_records", "info_table", "verify_table"]
+__all__ = [
+    "format_bytes",
+    "format_ns",
+    "import_table",
+    "info_records",
+    "info_table",
+    "verify_summary_table",
+    "verify_table",
+]
 
 
 def format_ns(nanos: int | None, digits: int = 9) -> str:
@@ -85,8 +93,62 @@ def import_table(summary: ImportSummary) -> Table:
     return table
 
 
-def _side(level: tuple[float, float] | None) -> str:
-    return "-" if level is None else f"{level[0]:g} x {level[1]:g}"
+def _side(level: tuple[float, float] | None, price_precision: int, size_precision: int) -> str:
+    if level is None:
+        return "-"
+    return f"{level[0]:.{price_precision}f} x {level[1]:.{size_precision}f}"
+
+
+_PROBLEMS = ("gaps", "crossed", "bbo_mismatches", "bad_records")
+
+
+def verify_summary_table(reports: list[VerifyReport]) -> Table:
+    """One row per book: sync counters, cross-checks, trades, and the final top of book."""
+    table = Table(title="Book verification", title_justify="left")
+    for name, justify in (
+        ("venue", "left"),
+        ("symbol", "left"),
+        ("snap", "right"),
+        ("diffs", "right"),
+        ("stale", "right"),
+        ("gaps", "right"),
+        ("unsynced", "right"),
+        ("crossed", "right"),
+        ("bbo ok", "right"),
+        ("trades", "right"),
+        ("id gaps", "right"),
+        ("bars", "right"),
+        ("bid", "right"),
+        ("ask", "right"),
+        ("levels", "right"),
+        ("", "left"),
+    ):
+        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    for r in reports:
+
+        def flagged(value: int) -> str:
+            return f"[red]{value:,}[/red]" if value else f"{value:,}"
+
+        trades = r.trades + r.agg_trades
+        table.add_row(
+            r.venue,
+            r.symbol,
+            f"{r.snapshots:,}",
+            f"{r.diffs_applied:,}",
+            f"{r.stale_dropped:,}",
+            flagged(r.gaps),
+            f"{r.buffered_while_unsynced:,}",
+            flagged(r.crossed),
+            f"{r.bbo_checked - r.bbo_mismatches:,}/{r.bbo_checked:,}",
+            f"{trades:,}",
+            "-" if r.trade_id_gaps is None else flagged(r.trade_id_gaps),
+            f"{r.bars:,}" + (f" ({r.bar_gaps} missing)" if r.bar_gaps else ""),
+            _side(r.best_bid, r.price_precision, r.size_precision),
+            _side(r.best_ask, r.price_precision, r.size_precision),
+            f"{r.bid_levels:,}/{r.ask_levels:,}",
+            "[green]ok[/green]" if r.ok else "[bold red]NOT OK[/bold red]",
+        )
+    return table
 
 
 def verify_table(report: VerifyReport) -> Table:
@@ -97,12 +159,12 @@ def verify_table(report: VerifyReport) -> Table:
     table.add_column("value")
     for name, value in report.to_dict().items():
         if name in ("best_bid", "best_ask"):
-            shown = _side(getattr(report, name))
+            shown = _side(getattr(report, name), report.price_precision, report.size_precision)
         elif value is None:
             shown = "-"
         else:
             shown = str(value)
-        problem = name in ("gaps", "crossed", "bbo_mismatches", "bad_records") and value
+        problem = name in _PROBLEMS and value
         table.add_row(name, f"[red]{shown}[/red]" if problem else shown)
     return table
 

@@ -57,6 +57,12 @@ class VerifyReport:
         Missing trade ids, or None when the venue's ids are not sequential.
     bad_records, first_bad_record
         Malformed records skipped, and the first as ``"file:line: reason"``.
+    price_precision, size_precision
+        Decimals of the instrument's prices and sizes (to print ``best_bid``/``best_ask`` exactly).
+    first_bbo_mismatch
+        The first quote that disagreed with the book, described; None when all agreed.
+    bar_gaps
+        Bars whose open time is not the previous bar's plus one interval (a missing or repeated bar).
     best_bid, best_ask
         ``(price, quantity)`` of the final book top, None for an empty side. Floats: for reports only.
     bid_levels, ask_levels
@@ -71,6 +77,8 @@ class VerifyReport:
     format: str
     venue: str
     symbol: str
+    price_precision: int
+    size_precision: int
     snapshots: int
     diffs_applied: int
     stale_dropped: int
@@ -79,12 +87,14 @@ class VerifyReport:
     crossed: int
     bbo_checked: int
     bbo_mismatches: int
+    first_bbo_mismatch: str | None
     bbo_unmatched: int
     trades: int
     agg_trades: int
     trade_id_gaps: int | None
     quotes: int
     bars: int
+    bar_gaps: int
     marks: int
     bad_records: int
     first_bad_record: str | None
