@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_CAPTURE = Path("/work/shared/data/hftbacktest/examples/usdm/btcusdt_20240808.gz")
+DEFAULT_CAPTURE = REPO / "tests/data/sessions/binance-usdm/btcusdt_20240808.gz"
 PRICE_PRECISION = 1
 SIZE_PRECISION = 3
 CLEAR = 4

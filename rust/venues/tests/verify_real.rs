@@ -109,3 +109,17 @@ fn bybit_archive_book_chains_from_its_snapshot() {
     assert_eq!(book.best_ask, Some(Level { price: Price(19_538), size: Quantity(6_702) }));
     assert_eq!((book.bid_levels, book.ask_levels), (500, 500));
 }
+
+#[test]
+fn usdm_session_follows_the_futures_rule_without_a_gap() {
+    // Expected: 6,547 diffs applied, 629 exact bookTicker matches, 21,313 trades without an id gap.
+    let books = verify_paths(&[data("sessions/binance-usdm/btcusdt_20240808.gz")]);
+    let book = &books[0];
+    assert_eq!(book.instrument.id.venue, Venue::BinanceUsdm);
+    assert_eq!((book.instrument.price_precision, book.instrument.size_precision), (1, 3));
+    assert_eq!((book.sync.snapshots, book.sync.diffs_applied, book.sync.gaps), (1, 6_547, 0));
+    assert_eq!((book.bbo_checked, book.bbo_mismatches, book.crossed), (629, 0, 0));
+    assert_eq!((book.trades, book.trade_id_gaps), (21_313, Some(0)));
+    assert_eq!(book.best_bid, Some(Level { price: Price(616_597), size: Quantity(1_486) }));
+    assert_eq!(book.best_ask, Some(Level { price: Price(616_598), size: Quantity(981) }));
+}
