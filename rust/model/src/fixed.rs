@@ -19,7 +19,8 @@ use std::ops::{Add, AddAssign, Neg, Sub, SubAssign};
 /// The largest number of decimals a fixed-point value may have.
 pub const MAX_PRECISION: u8 = 16;
 
-const POW10: [i64; 19] = [
+/// `10^n` for `n` in `0..=18`, for hot loops that index without a check; [`pow10`] is the checked form.
+pub const POW10: [i64; 19] = [
     1,
     10,
     100,

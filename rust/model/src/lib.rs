@@ -35,6 +35,6 @@ pub use error::ModelError;
 pub use events::{
     AggressorSide, Bar, BookSide, BookUpdate, Level, MarkPrice, MarketEvent, Quote, Trade, UpdateHeader, flags,
 };
-pub use fixed::{FixedDisplay, MAX_PRECISION, Price, Quantity, pow10};
+pub use fixed::{FixedDisplay, MAX_PRECISION, POW10, Price, Quantity, pow10};
 pub use instrument::{ContractType, Instrument, InstrumentId, Venue};
 pub use time::{UnixNanos, civil_from_days};

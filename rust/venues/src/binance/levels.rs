@@ -14,7 +14,7 @@
 //!
 //! The scanner is strict: anything but arrays of exactly two strings is an error, never a panic.
 
-use ferrotrade_model::{Decimal, MAX_PRECISION};
+use ferrotrade_model::{Decimal, MAX_PRECISION, POW10};
 
 use crate::decoded::RawLevel;
 
@@ -195,29 +195,6 @@ impl Cursor<'_> {
     }
 }
 
-const POW10: [u64; 20] = [
-    1,
-    10,
-    100,
-    1_000,
-    10_000,
-    100_000,
-    1_000_000,
-    10_000_000,
-    100_000_000,
-    1_000_000_000,
-    10_000_000_000,
-    100_000_000_000,
-    1_000_000_000_000,
-    10_000_000_000_000,
-    100_000_000_000_000,
-    1_000_000_000_000_000,
-    10_000_000_000_000_000,
-    100_000_000_000_000_000,
-    1_000_000_000_000_000_000,
-    10_000_000_000_000_000_000,
-];
-
 /// The most digits the fast path accepts: 18 digits always fit an `i64`.
 const FAST_DIGITS: usize = 18;
 
@@ -256,7 +233,9 @@ fn fast_decimal(bytes: &[u8], start: usize) -> Option<(Decimal, usize)> {
             if digit == 0 {
                 pending_zeros += 1;
             } else {
-                mantissa = mantissa * POW10[pending_zeros + 1] + u64::from(digit);
+                // The window holds at most 18 fractional digits, so the index stays within the table, and every
+                // entry is positive.
+                mantissa = mantissa * POW10[pending_zeros + 1] as u64 + u64::from(digit);
                 scale += pending_zeros + 1;
                 pending_zeros = 0;
             }
