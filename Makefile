@@ -59,6 +59,7 @@ py-test: dev
 bench: $(VENV)/.dev-deps
 	$(BIN)/maturin develop --release --quiet
 	cargo bench -p ferrotrade-book -p ferrotrade-venues
+	cargo build --release -p ferrotrade-book --example replay_rows
 	$(BIN)/python benchmarks/book_replay.py
 
 clean:

@@ -161,7 +161,7 @@ def ferrotrade_python(stream: Stream, chunk: int, runs: int) -> dict[str, float]
 
 def find_replay_binary() -> Path | None:
     candidates = [Path(os.environ["CARGO_TARGET_DIR"])] if "CARGO_TARGET_DIR" in os.environ else []
-    candidates += [REPO / "target", *sorted(Path("/work").glob("target-*"))]
+    candidates.append(REPO / "target")
     for target in candidates:
         binary = target / "release" / "examples" / "replay_rows"
         if binary.is_file():
