@@ -59,7 +59,7 @@ def reader_frames(
     """
     frames: dict[Key, list[pl.DataFrame]] = {}
     for _, files in _core.plan_sessions([str(p.resolve()) for p in paths]):
-        for kind, venue, symbol, batch in _core.CaptureReader(files, chunk_rows=chunk_rows):
+        for _, kind, venue, symbol, batch in _core.CaptureReader(files, chunk_rows=chunk_rows):
             frame = pl.DataFrame(batch)
             frames.setdefault((kind, venue, symbol), []).append(frame if raw else conform(frame, kind))
     return {key: pl.concat(parts) for key, parts in frames.items()}

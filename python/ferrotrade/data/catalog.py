@@ -1,7 +1,7 @@
 """Importing recorded captures into a Parquet catalog, all or nothing.
 
-:func:`import_captures` plans the input files into capture sessions (``_core.plan_sessions``), streams each
-session through the native ``CaptureReader`` and writes every batch as it arrives, so memory stays bounded
+:func:`import_captures` streams the input files through one native ``CaptureReader``, which groups them into
+capture sessions and reads them all, and writes every batch as it arrives, so memory stays bounded
 by ``chunk_rows`` whatever the capture size. The layout is described in :mod:`ferrotrade.data.layout`.
 
 Guarantees
@@ -159,40 +159,38 @@ class _Import:
         self.rescaled: list[str] = []
         self.sessions: list[SessionSummary] = []
 
-    def read_session(
+    def read(
         self,
-        session: str,
-        fmt: str,
-        files: list[str],
-        options: tuple[int, bool],
-        report: Callable[[float], None],
+        reader: _core.CaptureReader,
+        sessions: list[tuple[str, str, list[str]]],
+        progress: ProgressCallback | None,
     ) -> None:
-        chunk_rows, skip_bad_records = options
-        reader = _core.CaptureReader(files, chunk_rows=chunk_rows, skip_bad_records=skip_bad_records)
+        """Write every batch of ``reader`` (whose sessions are ``sessions``) into the staging area."""
         try:
             shifts = self._merge_instruments(reader.instruments())
-            for kind, venue, symbol, batch in reader:
+            for index, kind, venue, symbol, batch in reader:
                 frame = conform(pl.DataFrame(batch), kind)
                 shift = shifts.get((venue, symbol), NO_SHIFT)
                 if shift != NO_SHIFT:
                     frame = rescale_frame(frame, kind, shift)
-                self._write(session, kind, venue, symbol, frame)
-                done, total = reader.progress()
-                report(done / total if total else 0.0)
+                self._write(sessions[index][0], kind, venue, symbol, frame)
+                if progress is not None:
+                    progress(*_input_progress(reader))
             stats = reader.stats()
         finally:
             # stops the reader's worker at once when we fail (a write error, Ctrl-C) instead of at GC
             reader.close()
-        self.sessions.append(
-            SessionSummary(
-                session=session,
-                format=fmt,
-                files=tuple(files),
-                messages=int(stats.get("messages", 0)),
-                bad_records=int(stats.get("bad_records", 0)),
-                first_bad_record=stats.get("first_bad_record"),
+        for (session, fmt, files), counts in zip(sessions, stats["sessions"], strict=True):
+            self.sessions.append(
+                SessionSummary(
+                    session=session,
+                    format=fmt,
+                    files=tuple(files),
+                    messages=int(counts["messages"]),
+                    bad_records=int(counts["bad_records"]),
+                    first_bad_record=counts["first_bad_record"],
+                )
             )
-        )
 
     def _merge_instruments(self, incoming: Iterable[dict[str, Any]]) -> dict[InstrumentKey, Shift]:
         shifts: dict[InstrumentKey, Shift] = {}
@@ -290,6 +288,14 @@ class _Import:
         )
 
 
+def _input_progress(reader: _core.CaptureReader) -> tuple[int, int]:
+    """``(bytes done, input bytes)``: the reader reads every input byte twice (two passes), so its count is
+    scaled to the size of the input files."""
+    done, total = reader.progress()
+    inputs = total // 2
+    return (done * inputs // total if total else 0), inputs
+
+
 def _remove_empty_parents(folder: Path, catalog: Path) -> None:
     while folder != catalog and folder.is_dir() and not any(folder.iterdir()):
         folder.rmdir()
@@ -375,26 +381,20 @@ def import_captures(
     root = Path(catalog)
     created = not root.exists()
     files = _expand(paths)
-    plan = _core.plan_sessions(files)
-    sessions = [(session_hash(session_files), fmt, session_files) for fmt, session_files in plan]
-    weights = [sum(Path(f).stat().st_size for f in session_files) for _, _, session_files in sessions]
-    total = sum(weights)
     root.mkdir(parents=True, exist_ok=True)
     staging = root / f"{TMP_PREFIX}{uuid.uuid4().hex}"
     staging.mkdir()
     try:
+        # One reader over every session: one first pass, so each instrument gets one precision per import.
+        reader = _core.CaptureReader(files, chunk_rows=chunk_rows, skip_bad_records=skip_bad_records)
+        sessions = [
+            (session_hash(session_files), fmt, session_files) for fmt, session_files in reader.sessions()
+        ]
         job = _Import(root, staging, {session for session, _, _ in sessions})
-        base = 0
-        for (session, fmt, session_files), weight in zip(sessions, weights, strict=True):
-
-            def report(fraction: float, base: int = base, weight: int = weight) -> None:
-                if progress is not None:
-                    progress(base + round(weight * fraction), total)
-
-            report(0.0)
-            job.read_session(session, fmt, session_files, (chunk_rows, skip_bad_records), report)
-            report(1.0)
-            base += weight
+        job.read(reader, sessions, progress)
+        if progress is not None:
+            _, total = _input_progress(reader)
+            progress(total, total)
         replaced = job.commit()
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

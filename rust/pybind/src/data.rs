@@ -109,14 +109,15 @@ fn verify<'py>(py: Python<'py>, paths: Vec<String>, skip_bad_records: bool) -> P
     Ok(list)
 }
 
-/// One item of the reader: `(kind, venue, symbol, batch)`, or the end with the session reports.
+/// One item of the reader: `(session, kind, venue, symbol, batch)`, or the end with the session reports.
 enum Item {
-    Batch(Kind, usize, arrow_array::RecordBatch),
+    Batch(usize, Kind, usize, arrow_array::RecordBatch),
     Done(Vec<SessionReport>),
     Failed(VenueError),
 }
 
 struct BatchSink {
+    session: usize,
     chunk_rows: usize,
     columns: Vec<[Columns; 6]>,
     sender: SyncSender<Item>,
@@ -132,7 +133,7 @@ impl BatchSink {
             .take_batch(kind)
             .map_err(|e| VenueError::Session { origin: unknown_origin(), reason: format!("arrow: {e}") })?;
         // A closed channel means the Python side stopped iterating: stop reading.
-        self.sender.send(Item::Batch(kind, instrument, batch)).map_err(|_| VenueError::Interrupted)
+        self.sender.send(Item::Batch(self.session, kind, instrument, batch)).map_err(|_| VenueError::Interrupted)
     }
 }
 
@@ -141,6 +142,10 @@ fn unknown_origin() -> ferrotrade_venues::Origin {
 }
 
 impl EventSink for BatchSink {
+    fn session_start(&mut self, session: usize) {
+        self.session = session;
+    }
+
     fn event(&mut self, instrument: usize, event: &MarketEvent<'_>) -> Result<(), VenueError> {
         if self.columns.len() <= instrument {
             self.columns.resize_with(instrument + 1, Default::default);
@@ -164,7 +169,8 @@ impl EventSink for BatchSink {
     }
 }
 
-/// Streams the normalized events of recordings as Arrow batches; see the module docs.
+/// Streams the normalized events of recordings as Arrow batches: each item is `(session, kind, venue,
+/// symbol, batch)`, `session` indexing `sessions()`; see the module docs.
 #[pyclass(module = "ferrotrade._core")]
 pub struct CaptureReader {
     pipeline: Arc<Pipeline>,
@@ -190,7 +196,7 @@ impl CaptureReader {
         let handle = std::thread::Builder::new()
             .name("ferrotrade-reader".into())
             .spawn(move || {
-                let mut sink = BatchSink { chunk_rows, columns: Vec::new(), sender: sender.clone() };
+                let mut sink = BatchSink { session: 0, chunk_rows, columns: Vec::new(), sender: sender.clone() };
                 let item = match pipeline.run(&mut sink, &cancel) {
                     Ok(reports) => Item::Done(reports),
                     Err(error) => Item::Failed(error),
@@ -311,6 +317,17 @@ impl CaptureReader {
         dict.set_item("first_bad_record", reports.iter().find_map(|r| r.first_bad_record.clone()))?;
         dict.set_item("gaps", reports.iter().flat_map(|r| &r.books).map(|b| b.stats.gaps).sum::<u64>())?;
         dict.set_item("finished", !reports.is_empty() || self.pipeline.sessions().is_empty())?;
+        let sessions = PyList::empty(py);
+        for report in reports {
+            let session = PyDict::new(py);
+            session.set_item("messages", report.messages)?;
+            session.set_item("control_messages", report.control_messages)?;
+            session.set_item("bad_records", report.bad_records)?;
+            session.set_item("first_bad_record", &report.first_bad_record)?;
+            session.set_item("gaps", report.books.iter().map(|b| b.stats.gaps).sum::<u64>())?;
+            sessions.append(session)?;
+        }
+        dict.set_item("sessions", sessions)?;
         Ok(dict)
     }
 
@@ -318,13 +335,13 @@ impl CaptureReader {
         slf
     }
 
-    fn __next__(&self, py: Python<'_>) -> PyResult<(String, String, String, ArrowBatches)> {
+    fn __next__(&self, py: Python<'_>) -> PyResult<(usize, String, String, String, ArrowBatches)> {
         self.start()?;
         match self.receive(py)? {
-            Some(Item::Batch(kind, instrument, batch)) => {
+            Some(Item::Batch(session, kind, instrument, batch)) => {
                 let id = &self.pipeline.instruments()[instrument].id;
                 let batches = ArrowBatches::new(batch.schema(), vec![batch]);
-                Ok((kind.as_str().to_owned(), id.venue.as_str().to_owned(), id.symbol.clone(), batches))
+                Ok((session, kind.as_str().to_owned(), id.venue.as_str().to_owned(), id.symbol.clone(), batches))
             }
             Some(Item::Done(reports)) => {
                 *self.reports.lock().map_err(|_| PyRuntimeError::new_err("reader lock poisoned"))? = Some(reports);
