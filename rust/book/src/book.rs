@@ -121,6 +121,16 @@ impl OrderBook {
         self.asks.clear();
     }
 
+    /// The size resting at `price` on `side` (zero when there is no level there).
+    #[inline]
+    #[must_use]
+    pub fn size_at(&self, side: BookSide, price: Price) -> Quantity {
+        Quantity(match side {
+            BookSide::Bid => self.bids.get(price.0),
+            BookSide::Ask => self.asks.get(price.0),
+        })
+    }
+
     /// Best bid. `O(1)`.
     #[inline]
     #[must_use]
@@ -228,6 +238,12 @@ mod tests {
         // Deleting a level that is not there changes nothing.
         book.apply_level(BookSide::Ask, Price(150), Quantity(0)).unwrap();
         assert_eq!(book.level_count(BookSide::Ask), 1);
+        assert_eq!(book.size_at(BookSide::Bid, Price(98)), Quantity(7));
+        assert_eq!(book.size_at(BookSide::Bid, Price(100)), Quantity(0));
+        // A far level lives in the overflow and is still found.
+        book.apply_level(BookSide::Ask, Price(10_000), Quantity(9)).unwrap();
+        assert_eq!(book.size_at(BookSide::Ask, Price(10_000)), Quantity(9));
+        assert_eq!(book.size_at(BookSide::Ask, Price(-5)), Quantity(0));
         book.check_integrity().unwrap();
     }
 

@@ -72,6 +72,17 @@ impl<const BID: bool> Ladder<BID> {
         if BID { a > b } else { a < b }
     }
 
+    /// The size at `price` (0 when there is no level). `O(1)` inside the window, `O(log n)` outside.
+    #[inline]
+    pub(crate) fn get(&self, price: i64) -> i64 {
+        let offset = price.wrapping_sub(self.base) as u64;
+        if offset < self.sizes.len() as u64 {
+            self.sizes[offset as usize]
+        } else {
+            self.overflow.get(&price).copied().unwrap_or(0)
+        }
+    }
+
     /// Sets the size at `price`; `size == 0` removes the level. The caller guarantees `size >= 0`.
     #[inline]
     pub(crate) fn set(&mut self, price: i64, size: i64) {

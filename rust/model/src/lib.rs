@@ -1,4 +1,5 @@
-//! Core value types of ferrotrade: fixed-point money, time, instruments and the normalized market events.
+//! Core value types of ferrotrade: fixed-point money, time, instruments, the normalized market events, and
+//! the order, fill and account-money values the OMS, risk chain, venues and strategies exchange.
 //!
 //! Everything above this crate (book, venues, sim, live, the Python layer) speaks these types, so they are
 //! deliberately small, `Copy` where possible and free of I/O.
@@ -28,6 +29,11 @@ mod error;
 mod events;
 mod fixed;
 mod instrument;
+mod money;
+mod order;
+mod row;
+#[cfg(feature = "serde")]
+mod serde_decimal;
 mod time;
 
 pub use decimal::Decimal;
@@ -37,4 +43,10 @@ pub use events::{
 };
 pub use fixed::{FixedDisplay, MAX_PRECISION, POW10, Price, Quantity, pow10};
 pub use instrument::{ContractType, Instrument, InstrumentId, Venue};
+pub use money::{FeeRate, MONEY_SCALE, Money};
+pub use order::{
+    ClientOrderId, Fill, InstrumentIndex, Liquidity, OrderEvent, OrderEventKind, OrderRequest, OrderSide, OrderStatus,
+    OrderType, RejectReason, TimeInForce, VenueOrderId,
+};
+pub use row::{EventChunk, EventRow, RowKind};
 pub use time::{UnixNanos, civil_from_days};

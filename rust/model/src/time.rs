@@ -53,6 +53,68 @@ impl UnixNanos {
     }
 }
 
+impl UnixNanos {
+    /// Parses a UTC date (`2024-08-08`, midnight) or time (`2024-08-08T12:30:00Z`, `2024-08-08 12:30:00.250`,
+    /// `...+00:00`), as written in configuration files. `None` for anything else (other offsets included:
+    /// configuration times are UTC).
+    #[must_use]
+    pub fn parse_utc(text: &str) -> Option<UnixNanos> {
+        let text = text.trim();
+        let text = text.strip_suffix('Z').or_else(|| text.strip_suffix("+00:00")).unwrap_or(text);
+        let (date, time) = match text.split_once(['T', ' ']) {
+            Some((date, time)) => (date, Some(time)),
+            None => (text, None),
+        };
+        let mut parts = date.split('-');
+        let year: u64 = parts.next()?.parse().ok()?;
+        let month: u64 = parts.next()?.parse().ok()?;
+        let day: u64 = parts.next()?.parse().ok()?;
+        if parts.next().is_some() || !(1970..=2500).contains(&year) || !(1..=12).contains(&month) {
+            return None;
+        }
+        let days = days_from_civil(year, month, day)?;
+        let mut nanos = 0u64;
+        if let Some(time) = time {
+            let (clock, fraction) = time.split_once('.').unwrap_or((time, ""));
+            let mut fields = clock.split(':');
+            let hour: u64 = fields.next()?.parse().ok()?;
+            let minute: u64 = fields.next()?.parse().ok()?;
+            let second: u64 = fields.next().map_or(Some(0), |text| text.parse().ok())?;
+            if fields.next().is_some() || hour > 23 || minute > 59 || second > 59 || fraction.len() > 9 {
+                return None;
+            }
+            let fraction_nanos = if fraction.is_empty() {
+                0
+            } else {
+                let digits: u64 = fraction.parse().ok()?;
+                digits * 10u64.pow(9 - fraction.len() as u32)
+            };
+            nanos = ((hour * 60 + minute) * 60 + second) * 1_000_000_000 + fraction_nanos;
+        }
+        Some(UnixNanos(days * 86_400_000_000_000 + nanos))
+    }
+}
+
+/// Day number of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`), `None` for an invalid day.
+fn days_from_civil(year: u64, month: u64, day: u64) -> Option<u64> {
+    let days_in_month = match month {
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if day == 0 || day > days_in_month {
+        return None;
+    }
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year / 400;
+    let yoe = year - era * 400;
+    let mp = if month > 2 { month - 3 } else { month + 9 };
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    (era * 146_097 + doe).checked_sub(719_468)
+}
+
 impl fmt::Display for UnixNanos {
     /// ISO 8601 UTC with nanoseconds, e.g. `2024-08-08T23:54:15.030314667Z`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -98,5 +160,11 @@ mod tests {
         assert_eq!(UnixNanos(1_723_161_255_030_314_667).to_string(), "2024-08-08T23:54:15.030314667Z");
         assert_eq!(UnixNanos(0).to_string(), "1970-01-01T00:00:00.000000000Z");
         assert_eq!(UnixNanos::from_millis(1_709_251_200_000).to_string(), "2024-03-01T00:00:00.000000000Z");
+        assert_eq!(UnixNanos::parse_utc("2024-03-01"), Some(UnixNanos::from_millis(1_709_251_200_000)));
+        assert_eq!(UnixNanos::parse_utc("2024-08-08T23:54:15.030314667Z"), Some(UnixNanos(1_723_161_255_030_314_667)));
+        assert_eq!(UnixNanos::parse_utc("2024-08-08 23:54:15+00:00"), Some(UnixNanos(1_723_161_255_000_000_000)));
+        assert_eq!(UnixNanos::parse_utc("2023-02-29"), None);
+        assert_eq!(UnixNanos::parse_utc("2024-08-08T10:00:00+02:00"), None);
+        assert_eq!(UnixNanos::parse_utc("yesterday"), None);
     }
 }
