@@ -1,0 +1,65 @@
+//! [`Context`]: what a strategy can see and do. The backtester and the live engine each implement it.
+
+use ferrotrade_book::OrderBook;
+use ferrotrade_model::{ClientOrderId, Instrument, InstrumentIndex, OrderRequest, Price, Quantity, UnixNanos};
+use ferrotrade_oms::{Order, PnlSnapshot, Position};
+
+/// A strategy's name for one of its timers, returned to it in `on_timer`.
+pub type TimerId = u64;
+
+/// The strategy's view of the market and its account, and its only way to act.
+///
+/// Orders are asynchronous: `submit`, `cancel` and `amend` return at once; outcomes (including risk
+/// denials) arrive later as `on_order`/`on_fill`. Methods that take an instrument index panic-free return a
+/// neutral value for an index the engine does not know (an empty book, a flat position).
+pub trait Context {
+    /// The strategy's local time: the receive time of the event being handled.
+    fn now(&self) -> UnixNanos;
+
+    /// The instrument table; an [`InstrumentIndex`] indexes it.
+    fn instruments(&self) -> &[Instrument];
+
+    /// The index of `venue.SYMBOL` (`"binance-usdm.BTCUSDT"`), if the run has it.
+    fn instrument_index(&self, name: &str) -> Option<InstrumentIndex>;
+
+    /// The local book of `instrument` as of `now()`.
+    fn book(&self, instrument: InstrumentIndex) -> &OrderBook;
+
+    /// Whether the book is synced (a strategy must not trade on an unsynced book).
+    fn is_synced(&self, instrument: InstrumentIndex) -> bool;
+
+    /// The position in `instrument` (from fills received so far).
+    fn position(&self, instrument: InstrumentIndex) -> Position;
+
+    /// Account PnL at the current marks.
+    fn pnl(&self) -> PnlSnapshot;
+
+    /// One of this strategy's orders.
+    fn order(&self, id: ClientOrderId) -> Option<Order>;
+
+    /// Number of this strategy's open orders in `instrument`.
+    fn open_order_count(&self, instrument: InstrumentIndex) -> usize;
+
+    /// Appends the ids of this strategy's open orders in `instrument` to `out` (so a caller can reuse its
+    /// buffer and allocate nothing).
+    fn open_orders(&self, instrument: InstrumentIndex, out: &mut Vec<ClientOrderId>);
+
+    /// Sends an order through the risk chain to the venue; returns its client id at once.
+    fn submit(&mut self, request: OrderRequest) -> ClientOrderId;
+
+    /// Asks the venue to cancel an order.
+    fn cancel(&mut self, id: ClientOrderId);
+
+    /// Asks the venue to change an order's price and total quantity.
+    fn amend(&mut self, id: ClientOrderId, price: Price, quantity: Quantity);
+
+    /// Cancels every open order of this strategy (in `instrument`, or everywhere).
+    fn cancel_all(&mut self, instrument: Option<InstrumentIndex>);
+
+    /// Calls `on_timer(timer)` at local time `at`, then every `interval_ns` after it when `interval_ns > 0`.
+    /// Setting an existing `timer` again replaces it.
+    fn set_timer(&mut self, timer: TimerId, at: UnixNanos, interval_ns: u64);
+
+    /// Cancels a timer (nothing happens when it is not set).
+    fn cancel_timer(&mut self, timer: TimerId);
+}
