@@ -2,8 +2,8 @@
 
 The native core (``ferrotrade._core``, Rust) does the heavy lifting; this package re-exports its public
 names and hosts the Python layers. Importing ``ferrotrade`` loads only the native module: subpackages that
-need polars or numpy (``ferrotrade.data``) and ``OrderBook`` load on first access, so a CLI start or a
-worker process pays only for what it uses.
+need polars or numpy (``ferrotrade.data``, ``ferrotrade.backtest``, ``ferrotrade.research``), ``OrderBook``
+and ``Strategy`` load on first access, so a CLI start or a worker process pays only for what it uses.
 
 Examples
 --------
@@ -25,13 +25,16 @@ from ferrotrade.exceptions import (
     ConfigError,
     DataFormatError,
     FerrotradeError,
+    OrderStateError,
     PrecisionError,
     SequenceGapError,
+    StrategyError,
 )
 
 if TYPE_CHECKING:
-    from ferrotrade import data
+    from ferrotrade import backtest, data, research
     from ferrotrade.book import OrderBook
+    from ferrotrade.strategy import Strategy
 
 __all__ = [
     "BookIntegrityError",
@@ -39,22 +42,30 @@ __all__ = [
     "DataFormatError",
     "FerrotradeError",
     "OrderBook",
+    "OrderStateError",
     "PrecisionError",
     "SequenceGapError",
+    "Strategy",
+    "StrategyError",
     "__version__",
+    "backtest",
     "data",
     "exceptions",
+    "research",
 ]
 
 # name -> (module, attribute or None for the module itself); resolved on first access.
 _LAZY: dict[str, tuple[str, str | None]] = {
     "OrderBook": ("ferrotrade.book", "OrderBook"),
+    "Strategy": ("ferrotrade.strategy", "Strategy"),
+    "backtest": ("ferrotrade.backtest", None),
     "data": ("ferrotrade.data", None),
+    "research": ("ferrotrade.research", None),
 }
 
 
 def __getattr__(name: str) -> Any:
-    """Load the lazily exported names (``OrderBook``, ``data``) on first access."""
+    """Load the lazily exported names (``OrderBook``, ``Strategy``, subpackages) on first access."""
     try:
         module_name, attribute = _LAZY[name]
     except KeyError:

@@ -17,6 +17,8 @@ class                    raised when
 ``BookIntegrityError``   a book operation that would break the book's invariants
 ``SequenceGapError``     a book stream whose ids do not chain where a resync cannot handle it
 ``ConfigError``          invalid configuration or arguments (unknown kind, venue, symbol ...)
+``StrategyError``        a strategy callback failed; ``strategy``, ``ts``; the cause is its exception
+``OrderStateError``      an order event the order state machine does not allow
 =======================  ==========================================================================
 
 Examples
@@ -31,8 +33,10 @@ from ferrotrade._core import (
     ConfigError,
     DataFormatError,
     FerrotradeError,
+    OrderStateError,
     PrecisionError,
     SequenceGapError,
+    StrategyError,
 )
 
 __all__ = [
@@ -40,6 +44,8 @@ __all__ = [
     "ConfigError",
     "DataFormatError",
     "FerrotradeError",
+    "OrderStateError",
     "PrecisionError",
     "SequenceGapError",
+    "StrategyError",
 ]

@@ -8,7 +8,7 @@ Exit codes
 =====  ==========================================================================================
 code   meaning
 =====  ==========================================================================================
-0      success (for ``data verify``: every book is ok)
+0      success (for ``data verify``: every book is ok; for ``backtest``: the run finished)
 1      the command ran but found problems (``data verify``: at least one book is not ok)
 2      an expected error: bad input file (reported as ``file:line: reason``), missing path,
        invalid option; no traceback is printed
@@ -23,7 +23,7 @@ from typing import Annotated
 import typer
 
 from ferrotrade import __version__
-from ferrotrade.cli import data
+from ferrotrade.cli import backtest, data
 
 __all__ = ["app", "main"]
 
@@ -34,6 +34,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(data.app, name="data")
+app.command("backtest")(backtest.backtest_command)
 
 
 def _print_version(value: bool) -> None:

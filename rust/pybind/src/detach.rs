@@ -19,6 +19,20 @@ where
     T: Send,
     F: FnOnce(&AtomicBool) -> T + Send,
 {
+    run_interruptible_with(py, work, |_| Ok(()))
+}
+
+/// As [`run_interruptible`], calling `on_tick` on the calling thread (with the GIL) every 100 ms while the
+/// work runs, for progress reports; an error from `on_tick` stops the work like Ctrl-C.
+///
+/// # Errors
+/// `KeyboardInterrupt` (or any signal handler's exception), or the error `on_tick` returned.
+pub fn run_interruptible_with<T, F, G>(py: Python<'_>, work: F, mut on_tick: G) -> PyResult<T>
+where
+    T: Send,
+    F: FnOnce(&AtomicBool) -> T + Send,
+    G: FnMut(Python<'_>) -> PyResult<()>,
+{
     let cancel = AtomicBool::new(false);
     std::thread::scope(|scope| {
         let (sender, mut receiver) = mpsc::channel();
@@ -37,7 +51,7 @@ where
             match received {
                 Ok(value) => return Ok(value),
                 Err(mpsc::RecvTimeoutError::Timeout) => {
-                    if let Err(interrupt) = py.check_signals() {
+                    if let Err(interrupt) = py.check_signals().and_then(|()| on_tick(py)) {
                         cancel.store(true, Ordering::Relaxed);
                         py.detach(move || {
                             let _ = receiver.recv();

@@ -34,6 +34,18 @@ create_exception!(
     "A book stream whose sequence ids do not chain, where a gap cannot be handled by resyncing."
 );
 create_exception!(ferrotrade.exceptions, ConfigError, FerrotradeError, "Invalid configuration or arguments.");
+create_exception!(
+    ferrotrade.exceptions,
+    StrategyError,
+    FerrotradeError,
+    "A strategy callback failed and stopped the run. Has `strategy` and `ts` (event time, ns); the strategy's own exception is the `__cause__`."
+);
+create_exception!(
+    ferrotrade.exceptions,
+    OrderStateError,
+    FerrotradeError,
+    "An order event that the order state machine does not allow (an illegal transition, an overfill)."
+);
 
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = module.py();
@@ -43,6 +55,8 @@ pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("BookIntegrityError", py.get_type::<BookIntegrityError>())?;
     module.add("SequenceGapError", py.get_type::<SequenceGapError>())?;
     module.add("ConfigError", py.get_type::<ConfigError>())?;
+    module.add("StrategyError", py.get_type::<StrategyError>())?;
+    module.add("OrderStateError", py.get_type::<OrderStateError>())?;
     Ok(())
 }
 

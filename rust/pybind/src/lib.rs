@@ -11,6 +11,7 @@
 use pyo3::prelude::*;
 
 mod arrow;
+mod backtest;
 mod batches;
 mod book;
 mod data;
@@ -24,5 +25,6 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(module)?;
     book::register(module)?;
     data::register(module)?;
+    backtest::register(module)?;
     Ok(())
 }

@@ -1,0 +1,150 @@
+"""``ft.backtest.run``: one backtest from a configuration and optional Python strategies.
+
+Examples
+--------
+>>> import ferrotrade as ft
+>>> ft.backtest.run({"backtest": {"catalog": "nowhere", "initial_equity": 1000}})
+Traceback (most recent call last):
+...
+ferrotrade.exceptions.ConfigError: <dict>: no strategy: add a [[strategy]] table or pass strategies=[...]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from ferrotrade import _core
+from ferrotrade.backtest.config import load_config
+from ferrotrade.backtest.result import BacktestResult
+from ferrotrade.data.query import scan as scan_catalog
+from ferrotrade.exceptions import ConfigError, FerrotradeError
+from ferrotrade.research.metrics import compute_metrics
+from ferrotrade.strategy import Strategy
+
+__all__ = ["run"]
+
+Progress = Callable[[int, int], None]
+
+
+def _prices(catalog: Path, instruments: list[str], start: int, end: int) -> pl.DataFrame | None:
+    """The price line of the report: last trade (or bar close) per second of each instrument in the run.
+
+    Reads only the partitions of the run's time range; a catalog without trades or bars gives None.
+    """
+    frames = []
+    for name in instruments:
+        venue, _, symbol = name.partition(".")
+        for kind, column in (("trades", "price_f"), ("bars", "close_f")):
+            try:
+                scan = scan_catalog(
+                    catalog, venue=venue, symbol=symbol, kind=kind, start=start, end=end + 1, with_floats=True
+                )
+                frame = (
+                    scan.select(pl.col("ts_event").alias("ts"), pl.col(column).alias("price"))
+                    .sort("ts")
+                    .group_by_dynamic("ts", every="1s")
+                    .agg(pl.col("price").last())
+                    .collect()
+                )
+            except (FerrotradeError, pl.exceptions.PolarsError, OSError):
+                continue
+            if not frame.is_empty():
+                frames.append(
+                    frame.with_columns(pl.lit(name).alias("instrument")).select("ts", "instrument", "price")
+                )
+                break
+    return pl.concat(frames) if frames else None
+
+
+def run(
+    config: str | Path | Mapping[str, Any],
+    strategies: Iterable[Strategy] = (),
+    *,
+    catalog: str | Path | None = None,
+    progress: Progress | None = None,
+) -> BacktestResult:
+    """Run a backtest.
+
+    Parameters
+    ----------
+    config : str, Path or Mapping
+        A TOML file or the configuration as a dict (see ``ferrotrade backtest --help`` and
+        ``examples/``): ``[backtest]`` (catalog, start, end, initial_equity, seed), ``[venue]`` (fees, queue
+        model, latency), ``[instruments."venue.SYMBOL"]``, ``[risk]``, ``[[strategy]]`` and ``[report]``.
+    strategies : iterable of Strategy
+        Python strategy objects to run besides the configured ones.
+    catalog : str or Path, optional
+        Catalog to read instead of ``[backtest].catalog`` (relative to the working directory).
+    progress : callable, optional
+        ``progress(rows_read, rows_total)``, called a few times a second.
+
+    Returns
+    -------
+    BacktestResult
+
+    Raises
+    ------
+    ConfigError
+        Before any work, for a configuration problem (the message names the file and the key).
+    StrategyError
+        A strategy callback raised; the strategy's exception is the ``__cause__``.
+    """
+    loaded = load_config(config)
+    if catalog is not None:
+        loaded.engine.setdefault("backtest", {})["catalog"] = str(Path(catalog).resolve())
+    started = time.perf_counter()
+    # `kind = "python"` classes are imported relative to the configuration file's folder.
+    sys.path.insert(0, str(loaded.base_dir))
+    try:
+        raw = _core.run_backtest(
+            json.dumps(loaded.engine), str(loaded.base_dir), list(strategies), Strategy, progress
+        )
+    except ConfigError as error:
+        raise ConfigError(f"{loaded.source}: {error}") from None
+    finally:
+        sys.path.remove(str(loaded.base_dir))
+    wall_seconds = time.perf_counter() - started
+    orders = pl.DataFrame(raw["orders"])
+    fills = pl.DataFrame(raw["fills"])
+    equity = pl.DataFrame(raw["equity"])
+    positions = pl.DataFrame(raw["positions"])
+    initial_equity = float(loaded.engine["backtest"]["initial_equity"])
+    metrics = compute_metrics(
+        equity,
+        fills,
+        orders,
+        initial_equity=initial_equity,
+        events=raw["stats"]["events"],
+        wall_seconds=wall_seconds,
+        return_interval=loaded.report.return_interval,
+    )
+    title = loaded.report.title or (
+        Path(loaded.source).stem if loaded.source != "<dict>" else "ferrotrade backtest"
+    )
+    return BacktestResult(
+        orders=orders,
+        fills=fills,
+        equity=equity,
+        positions=positions,
+        metrics=metrics,
+        stats=dict(raw["stats"]),
+        denials=dict(raw["denials"]),
+        risk_events=list(raw["risk_events"]),
+        strategies=list(raw["strategies"]),
+        instruments=list(raw["instruments"]),
+        wall_seconds=wall_seconds,
+        title=title,
+        prices=_prices(
+            loaded.base_dir / str(loaded.engine["backtest"]["catalog"]),
+            list(raw["instruments"]),
+            raw["stats"]["first_ts"],
+            raw["stats"]["last_ts"],
+        ),
+    )
