@@ -9,7 +9,7 @@ export CARGO_TARGET_DIR ?= $(CURDIR)/target
 DEMO_CATALOG := build/demo-catalog
 # Real recordings bundled in tests/data: a Binance spot session over two files, cryptofeed spot and USD-M
 # captures with their REST snapshots, the Bybit history archive, and five months of hourly klines.
-DEMO_DATA := tests/data/sessions/binance-spot tests/data/cryptofeed/BINANCE.ws.1.0 \
+DEMO_DATA := tests/data/sessions/binance-spot tests/data/sessions/binance-usdm tests/data/cryptofeed/BINANCE.ws.1.0 \
 	tests/data/cryptofeed/BINANCE_FUTURES.ws.1.0 tests/data/bybit/2024-12-01_XRPUSDT_ob500.data \
 	tests/data/binance-vision
 
@@ -21,7 +21,7 @@ $(BIN)/python:
 
 $(VENV)/.dev-deps: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet "maturin>=1.9,<2" "polars>=1.20" "numpy>=1.26" "typer>=0.12" "rich>=13" \
-		"pytest>=8" "ruff>=0.8" "mypy>=1.13"
+		"plotly>=6.0" "pytest>=8" "ruff>=0.8" "mypy>=1.13"
 	touch $@
 
 ## demo: build the wheel (release) and run the main job on the bundled real data
@@ -31,6 +31,8 @@ demo: | $(BIN)/python
 	$(BIN)/ferrotrade data import $(DEMO_DATA) --catalog $(DEMO_CATALOG)
 	$(BIN)/ferrotrade data info $(DEMO_CATALOG)
 	$(BIN)/ferrotrade data verify $(DEMO_DATA)
+	$(BIN)/ferrotrade backtest examples/backtest_trend_bars.toml --catalog $(DEMO_CATALOG) --report build/reports/trend_bars.html
+	$(BIN)/ferrotrade backtest examples/backtest_mm.toml --catalog $(DEMO_CATALOG) --report build/reports/market_maker.html
 
 ## dev: build the extension in the dev profile into the venv (editable)
 dev: $(VENV)/.dev-deps

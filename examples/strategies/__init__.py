@@ -1,0 +1,1 @@
+"""Example strategies written in Python."""
