@@ -283,3 +283,36 @@ def test_cli_reports_a_bad_key_with_the_file_and_exits_2(tmp_path: Path) -> None
     assert result.exit_code == EXIT_ERROR
     assert "typo.toml" in result.stderr
     assert "max_positon" in result.stderr
+
+
+def test_several_strategies_and_instruments_share_one_stream() -> None:
+    trend = {
+        "kind": "trend",
+        "name": "trend",
+        "instrument": "binance-spot.BTCUSDT",
+        "source": "bars",
+        "fast": 12,
+        "slow": 26,
+        "order_size": 0.5,
+    }
+    result = ft.backtest.run(config(strategy=[*MM["strategy"], trend]))
+    assert result.strategies == ["mm", "trend"]
+    assert result.instruments == [USDM, "binance-spot.BTCUSDT"]
+    assert result.stats["events"] == 445_262 + 21_313 + 1_416
+    by_strategy = dict(result.fills.group_by("strategy").agg(pl.col("instrument").unique()).iter_rows())
+    assert by_strategy == {"mm": [USDM], "trend": ["binance-spot.BTCUSDT"]}
+
+
+def test_a_drawdown_breach_halts_trading_and_later_orders_are_denied() -> None:
+    risk = {"max_drawdown": 0.00001, "on_breach": "halted"}
+    result = ft.backtest.run(config(risk=risk))
+    assert [(event["from"], event["to"]) for event in result.risk_events] == [("active", "halted")]
+    assert result.denials.get("trading_halted", 0) > 0
+    halted_at = result.risk_events[0]["ts"]
+    fills_after = result.fills.filter(pl.col("ts_recv").dt.epoch("ns") > halted_at + 10_000_000)
+    # Orders already working may still fill; nothing new is sent after the breach.
+    sent_after = result.orders.filter(
+        (pl.col("ts_init").dt.epoch("ns") > halted_at) & (pl.col("status") != "denied")
+    )
+    assert sent_after.is_empty()
+    assert fills_after.height <= 2

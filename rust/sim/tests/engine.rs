@@ -277,3 +277,42 @@ fn configuration_errors_name_the_key() {
     .unwrap();
     assert_eq!(ok.strategies.len(), 1);
 }
+
+#[test]
+fn funding_is_paid_on_the_strategy_position_when_a_funding_time_passes() {
+    use ferrotrade_model::MarkPrice;
+    let log: Log = Rc::default();
+    let mut script = Script::new(&log);
+    script.order = Some(OrderRequest::market(IX, OrderSide::Buy, Quantity(10)));
+    let mark = |ts: u64, price: i64, next: u64| MarkPrice {
+        ts_event: UnixNanos(ts),
+        ts_recv: UnixNanos(ts),
+        mark_price: Price(price),
+        index_price: None,
+        funding_rate: Some(0.0001),
+        next_funding_time: Some(UnixNanos(next)),
+    };
+    let mark_row = |ts: u64, index: u64| EventRow {
+        ts_event: UnixNanos(ts),
+        ts_recv: UnixNanos(ts),
+        kind: RowKind::Mark,
+        aux: index,
+        instrument: IX,
+        ..EventRow::default()
+    };
+    let mut rows = latency_rows();
+    rows.truncate(2);
+    rows.push(mark_row(2_000, 0));
+    rows.push(mark_row(4_000, 1));
+    let chunk =
+        EventChunk { rows, bars: Vec::new(), marks: vec![mark(2_000, 618_000, 3_000), mark(4_000, 619_000, 9_000)] };
+    let mut backtest = Backtest::new(setup(0, 0, RiskConfig::default()), vec![Box::new(script)]).unwrap();
+    backtest.run(&mut Rows(vec![chunk]), &mut NoStop).unwrap();
+    let output = backtest.finish();
+    assert_eq!(output.positions[0][0].quantity, Quantity(10));
+    // Long 0.010 BTC, funding time 3000 settled at the mark and rate announced for it: 0.010 x 61800.0 x
+    // 0.0001 = 0.0618 USDT paid by the long.
+    assert_eq!(output.positions[0][0].funding.to_string(), "-0.0618");
+    assert_eq!(output.records.stats.funding_payments, 1);
+    assert_eq!(output.records.equity.last().unwrap().funding.to_string(), "-0.0618");
+}
