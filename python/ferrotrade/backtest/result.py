@@ -48,7 +48,7 @@ class BacktestResult:
     equity: pl.DataFrame
     positions: pl.DataFrame
     metrics: Metrics
-    stats: dict[str, int]
+    stats: dict[str, int | float]
     denials: dict[str, int]
     risk_events: list[dict[str, Any]]
     strategies: list[str]

@@ -1,5 +1,6 @@
 //! The catalog's event stream as the backtest loop's [`ChunkSource`], counting rows for the progress bar.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use ferrotrade_catalog::{Catalog, CatalogError, EventStream, StreamSpec};
@@ -41,5 +42,30 @@ impl ChunkSource for CatalogSource<'_> {
 
     fn recycle(&mut self, chunk: EventChunk) {
         self.stream.recycle(chunk);
+    }
+}
+
+impl CatalogSource<'_> {
+    /// Reads the rest of the stream into memory.
+    ///
+    /// # Errors
+    /// The first read error.
+    pub fn preload(mut self) -> Result<MemorySource, String> {
+        let mut chunks = VecDeque::new();
+        while let Some(chunk) = self.next_chunk() {
+            chunks.push_back(chunk?);
+        }
+        Ok(MemorySource { chunks })
+    }
+}
+
+/// Chunks read into memory beforehand (`[backtest] preload = true`).
+pub struct MemorySource {
+    chunks: VecDeque<EventChunk>,
+}
+
+impl ChunkSource for MemorySource {
+    fn next_chunk(&mut self) -> Option<Result<EventChunk, String>> {
+        self.chunks.pop_front().map(Ok)
     }
 }

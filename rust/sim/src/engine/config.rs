@@ -10,6 +10,7 @@
 //! initial_equity = 10000              # settlement currency
 //! seed = 7                            # random draws (empirical latency, queue models)
 //! sample_interval_ms = 1000           # equity curve resolution
+//! preload = false                     # true: read the data into memory first (fastest, more memory)
 //!
 //! [venue]                             # simulated venue: fees, queue model, latency (ferrotrade_sim::VenueConfig)
 //! fees = { maker = 0.0002, taker = 0.0005 }
@@ -94,6 +95,10 @@ pub struct RunSection {
     /// Interval of the equity curve, in milliseconds of simulated time.
     #[serde(default = "default_sample_interval_ms")]
     pub sample_interval_ms: u64,
+    /// Read the whole time range into memory before the run (the fastest replay, and what hftbacktest
+    /// does; memory grows with the data). By default rows stream from the catalog in bounded memory.
+    #[serde(default)]
+    pub preload: bool,
 }
 
 const fn default_sample_interval_ms() -> u64 {
