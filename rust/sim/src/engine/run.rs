@@ -361,25 +361,34 @@ impl<'s> Backtest<'s> {
                     None => source_done = true,
                 }
             }
-            let ex_next = chunks.get(ex_chunk).and_then(|chunk| chunk.rows.get(ex_row)).copied();
-            let local_next = chunks.front().and_then(|chunk| chunk.rows.get(local_row)).copied();
-            let t_local = local_next.map_or(NEVER, |row| row.ts_recv.0);
-            let t_other = self.next_other();
-            let horizon = t_local.min(t_other);
+            let local_next = chunks.front().and_then(|chunk| chunk.rows.get(local_row)).map(|row| row.ts_recv.0);
+            let t_local = local_next.unwrap_or(NEVER);
+            let mut t_other = self.next_other();
             // 1. Exchange rows due by the next other action; and, when the next action is a local row the
-            // exchange has not seen yet (a row stamped ts_event > ts_recv), that row first.
-            if let Some(row) = ex_next {
-                let local_needs_it = ex_chunk == 0 && ex_row <= local_row && t_local < t_other;
-                let t_ex = row.ts_event.0.max(ex_clock);
-                if t_ex <= horizon || local_needs_it {
+            // exchange has not seen yet (a row stamped ts_event > ts_recv), that row first. A tight loop
+            // over the current chunk: the horizon only moves when a venue answer is queued.
+            if let Some(chunk) = chunks.get(ex_chunk) {
+                let start = ex_row;
+                let mut horizon = t_local.min(t_other);
+                while let Some(row) = chunk.rows.get(ex_row) {
+                    let local_needs_it = ex_chunk == 0 && ex_row <= local_row && t_local < t_other;
+                    let t_ex = row.ts_event.0.max(ex_clock);
+                    if t_ex > horizon && !local_needs_it {
+                        break;
+                    }
                     ex_clock = t_ex;
-                    self.exchange_row(&chunks[ex_chunk], &row);
+                    if self.exchange_row(chunk, row) {
+                        t_other = self.next_other();
+                        horizon = t_local.min(t_other);
+                    }
                     ex_row += 1;
+                }
+                if ex_row > start {
                     continue;
                 }
             }
             // The data is over: what is still in flight lands in `drain_in_flight`; timers stop.
-            if local_next.is_none() && ex_next.is_none() {
+            if local_next.is_none() && ex_chunk >= chunks.len() {
                 return Ok(());
             }
             // 2. The earliest other action: venue arrivals, answers, local rows, timers.
@@ -387,24 +396,45 @@ impl<'s> Backtest<'s> {
                 self.step_in_flight();
                 continue;
             }
-            let Some(row) = local_next else { continue };
-            self.core.now = row.ts_recv;
-            if row.ts_recv.0 >= self.next_sample {
-                self.core.sample_equity();
-                self.next_sample = (row.ts_recv.0 / self.sample_interval + 1).saturating_mul(self.sample_interval);
-            }
-            self.local_row(&chunks[0], &row)?;
-            local_row += 1;
-            let stats = &mut self.core.records.stats;
-            stats.events += 1;
-            if stats.first_ts.0 == 0 {
-                stats.first_ts = row.ts_recv;
-            }
-            stats.last_ts = row.ts_recv;
-            if stats.events >= next_checkpoint {
-                next_checkpoint += CHECKPOINT_ROWS;
-                if control.checkpoint(stats.events) {
-                    return Err(EngineError::Interrupted);
+            // 3. Local rows, in a tight loop while each comes before the next exchange row (exchange first
+            // at equal times) and before anything in flight; a strategy callback may send orders, so the
+            // loop ends after one.
+            let Some(chunk) = chunks.front() else { continue };
+            let ex_limit = if ex_chunk == 0 { ex_row } else { chunk.rows.len() };
+            let t_ex_next = chunks
+                .get(ex_chunk)
+                .and_then(|chunk| chunk.rows.get(ex_row))
+                .map_or(NEVER, |row| row.ts_event.0.max(ex_clock));
+            let limit = t_ex_next.min(t_other);
+            let callbacks = self.core.records.stats.callbacks;
+            while local_row < ex_limit {
+                let row = &chunk.rows[local_row];
+                // The first row passes by construction (phase 1 ran every exchange row up to it and phase 2
+                // saw nothing in flight before it).
+                if row.ts_recv.0 >= limit {
+                    break;
+                }
+                self.core.now = row.ts_recv;
+                if row.ts_recv.0 >= self.next_sample {
+                    self.core.sample_equity();
+                    self.next_sample = (row.ts_recv.0 / self.sample_interval + 1).saturating_mul(self.sample_interval);
+                }
+                self.local_row(chunk, row)?;
+                local_row += 1;
+                let stats = &mut self.core.records.stats;
+                stats.events += 1;
+                if stats.first_ts.0 == 0 {
+                    stats.first_ts = row.ts_recv;
+                }
+                stats.last_ts = row.ts_recv;
+                if stats.events >= next_checkpoint {
+                    next_checkpoint += CHECKPOINT_ROWS;
+                    if control.checkpoint(stats.events) {
+                        return Err(EngineError::Interrupted);
+                    }
+                }
+                if stats.callbacks != callbacks || self.error.is_some() {
+                    break;
                 }
             }
         }
@@ -476,11 +506,12 @@ impl<'s> Backtest<'s> {
         }
     }
 
-    /// One row at exchange time: the venue of its instrument sees it.
+    /// One row at exchange time: the venue of its instrument sees it. Returns whether the venue answered
+    /// (fills, triggers), which puts new messages in flight.
     #[inline]
-    fn exchange_row(&mut self, chunk: &EventChunk, row: &EventRow) {
+    fn exchange_row(&mut self, chunk: &EventChunk, row: &EventRow) -> bool {
         let core = &mut self.core;
-        let Some(venue) = core.venues.get_mut(row.instrument.get()) else { return };
+        let Some(venue) = core.venues.get_mut(row.instrument.get()) else { return false };
         match row.kind {
             RowKind::Book => venue.on_book_row(row, &mut core.venue_out),
             RowKind::Trade => venue.on_trade(row, &mut core.venue_out),
@@ -491,9 +522,11 @@ impl<'s> Backtest<'s> {
             }
             RowKind::Mark => {}
         }
-        if !core.venue_out.is_empty() {
-            core.forward_venue_events();
+        if core.venue_out.is_empty() {
+            return false;
         }
+        core.forward_venue_events();
+        true
     }
 
     /// One row at local time: the local book, then the subscribed strategies.
