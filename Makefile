@@ -60,9 +60,10 @@ py-test: dev
 ## bench: release builds, then the benchmarks that print figures (no pass/fail)
 bench: $(VENV)/.dev-deps
 	$(BIN)/maturin develop --release --quiet
-	cargo bench -p ferrotrade-book -p ferrotrade-venues
+	cargo bench -p ferrotrade-book -p ferrotrade-venues -p ferrotrade-risk -p ferrotrade-oms
 	cargo build --release -p ferrotrade-book --example replay_rows
 	$(BIN)/python benchmarks/book_replay.py
+	$(BIN)/python benchmarks/backtest_mm.py
 
 clean:
 	rm -rf $(VENV) build target

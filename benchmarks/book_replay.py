@@ -45,6 +45,8 @@ from pathlib import Path
 
 import numpy as np
 
+from peers.capture import mantissa
+
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CAPTURE = REPO / "tests/data/sessions/binance-usdm/btcusdt_20240808.gz"
 PRICE_PRECISION = 1
@@ -67,16 +69,6 @@ class Stream:
 
     def looped(self, times: int) -> Stream:
         return Stream(*(np.tile(column, times) for column in (self.side, self.price, self.size, self.flags)))
-
-
-def mantissa(text: str, precision: int) -> int:
-    """Exact fixed-point mantissa of a decimal string such as ``"61800.20"``; refuses lost digits."""
-    whole, _, fraction = text.partition(".")
-    kept, dropped = fraction[:precision], fraction[precision:]
-    if dropped.strip("0"):
-        raise ValueError(f"{text} has more than {precision} decimals")
-    sign = -1 if whole.startswith("-") else 1
-    return sign * (abs(int(whole or "0")) * 10**precision + int(kept.ljust(precision, "0") or "0"))
 
 
 def load_stream(capture: Path) -> Stream:
