@@ -36,7 +36,7 @@ demo: | $(BIN)/python
 
 ## dev: build the extension in the dev profile into the venv (editable)
 dev: $(VENV)/.dev-deps
-	$(BIN)/maturin develop --quiet
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/maturin develop --quiet
 
 ## test: every check CI runs: Rust and Python lint, Rust tests, the extension build, Python tests
 test: lint rust-test dev stubs-check py-test
@@ -59,7 +59,7 @@ py-test: dev
 
 ## bench: release builds, then the benchmarks that print figures (no pass/fail)
 bench: $(VENV)/.dev-deps
-	$(BIN)/maturin develop --release --quiet
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/maturin develop --release --quiet
 	cargo bench -p ferrotrade-book -p ferrotrade-venues -p ferrotrade-risk -p ferrotrade-oms
 	cargo build --release -p ferrotrade-book --example replay_rows
 	$(BIN)/python benchmarks/book_replay.py
