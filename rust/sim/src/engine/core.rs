@@ -10,10 +10,10 @@ use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 
 use ferrotrade_book::OrderBook;
 use ferrotrade_model::{
-    ClientOrderId, ContractType, Instrument, InstrumentIndex, MarkPrice, Money, OrderEvent, OrderEventKind,
-    OrderRequest, Price, Quantity, RejectReason, UnixNanos,
+    ClientOrderId, Instrument, InstrumentIndex, MarkPrice, Money, OrderEvent, OrderEventKind, OrderRequest, Price,
+    Quantity, RejectReason, UnixNanos,
 };
-use ferrotrade_oms::{Applied, Order, OrderStore, PnlSnapshot, Portfolio, Position};
+use ferrotrade_oms::{Applied, Order, OrderStore, PnlSnapshot, Portfolio, Position, contract_value};
 use ferrotrade_risk::{OrderCheck, RiskEngine};
 use ferrotrade_strategy::{Context, StrategyError, TimerId};
 
@@ -218,17 +218,8 @@ impl Core {
 
     /// |position| x mark of `instrument` in the settlement currency (zero without a mark).
     fn exposure(&self, index: usize, quantity: Quantity) -> Money {
-        let instrument = &self.instruments[index];
         let Some((mark, precision)) = self.mark(index) else { return Money::ZERO };
-        let size = Quantity(quantity.0.abs());
-        match instrument.contract_type {
-            ContractType::Inverse => {
-                Money::inverse_value(mark, precision, size, instrument.size_precision, instrument.contract_size)
-            }
-            ContractType::Spot | ContractType::Linear => {
-                Money::linear_notional(mark, precision, size, instrument.size_precision, instrument.contract_size)
-            }
-        }
+        contract_value(&self.instruments[index], mark, precision, Quantity(quantity.0.abs()))
     }
 
     pub fn submit(&mut self, strategy: u16, request: OrderRequest) -> ClientOrderId {

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use ferrotrade_book::OrderBook;
 use ferrotrade_model::{
-    EventChunk, EventRow, InstrumentIndex, Money, OrderEventKind, Price, RowKind, Trade, UnixNanos, flags,
+    EventChunk, EventRow, InstrumentIndex, Money, OrderEventKind, RowKind, Trade, UnixNanos, flags,
 };
 use ferrotrade_oms::{Order, OrderStore, Portfolio, Position};
 use ferrotrade_risk::RiskEngine;
@@ -242,17 +242,10 @@ impl<'s> Backtest<'s> {
         streams
     }
 
-    /// Calls one strategy, then delivers every order event its actions caused (iteratively: a delivery may
-    /// cause more). Records the first error.
+    /// Calls one strategy, then delivers every order event its actions caused. Records the first error.
     fn call(&mut self, strategy: u16, callback: impl FnOnce(&mut dyn Strategy, &mut dyn Context) -> StrategyResult) {
         self.invoke(strategy, callback);
-        while self.error.is_none() {
-            let Some((owner, event)) = self.core.outbox.pop_front() else { break };
-            self.invoke(owner, |strategy, ctx| strategy.on_order(ctx, &event));
-            if let OrderEventKind::Filled(fill) = event.kind {
-                self.invoke(owner, |strategy, ctx| strategy.on_fill(ctx, &fill));
-            }
-        }
+        self.deliver_outbox();
     }
 
     fn invoke(&mut self, strategy: u16, callback: impl FnOnce(&mut dyn Strategy, &mut dyn Context) -> StrategyResult) {
@@ -307,7 +300,6 @@ impl<'s> Backtest<'s> {
         // the venue's answers; the strategies are not called any more.
         if failed.is_none() && self.error.is_none() {
             self.drain_in_flight(false);
-            self.core.outbox.clear();
         }
         // An error in on_stop is reported only when nothing failed before.
         match failed.or_else(|| self.error.take()) {
@@ -393,7 +385,7 @@ impl<'s> Backtest<'s> {
             }
             // 2. The earliest other action: venue arrivals, answers, local rows, timers.
             if t_other <= t_local {
-                self.step_in_flight();
+                self.step_in_flight(true, true);
                 continue;
             }
             // 3. Local rows, in a tight loop while each comes before the next exchange row (exchange first
@@ -441,12 +433,13 @@ impl<'s> Backtest<'s> {
     }
 
     /// Handles the earliest in-flight item: a venue arrival, a local answer or a timer (in that order at
-    /// equal times).
-    fn step_in_flight(&mut self) {
+    /// equal times). After the data ends timers no longer fire (`timers` false), and after `on_stop` the
+    /// strategies no longer hear the answers (`deliver` false).
+    fn step_in_flight(&mut self, timers: bool, deliver: bool) {
         let head = |at: Option<u64>| at.unwrap_or(NEVER);
         let t_venue = head(self.core.to_venue.peek().map(|entry| entry.0.at));
         let t_answer = head(self.core.to_local.peek().map(|entry| entry.0.at));
-        let t_timer = head(self.core.timers.peek().map(|entry| entry.0.at));
+        let t_timer = if timers { head(self.core.timers.peek().map(|entry| entry.0.at)) } else { NEVER };
         if t_venue <= t_answer && t_venue <= t_timer {
             if let Some(Reverse(message)) = self.core.to_venue.pop() {
                 self.core.now = UnixNanos(self.core.now.0.max(message.at));
@@ -459,7 +452,11 @@ impl<'s> Backtest<'s> {
                     self.error = Some(EngineError::OrderState { ts: self.core.now, message: error.to_string() });
                     return;
                 }
-                self.deliver_outbox();
+                if deliver {
+                    self.deliver_outbox();
+                } else {
+                    self.core.outbox.clear();
+                }
             }
         } else if let Some(Reverse(entry)) = self.core.timers.pop() {
             self.core.now = UnixNanos(self.core.now.0.max(entry.at));
@@ -470,12 +467,14 @@ impl<'s> Backtest<'s> {
         }
     }
 
+    /// Delivers the queued order events (`on_order`, then `on_fill` for a fill), iteratively: a delivery
+    /// may queue more.
     fn deliver_outbox(&mut self) {
         while self.error.is_none() {
             let Some((owner, event)) = self.core.outbox.pop_front() else { break };
-            self.call(owner, |strategy, ctx| strategy.on_order(ctx, &event));
+            self.invoke(owner, |strategy, ctx| strategy.on_order(ctx, &event));
             if let OrderEventKind::Filled(fill) = event.kind {
-                self.call(owner, |strategy, ctx| strategy.on_fill(ctx, &fill));
+                self.invoke(owner, |strategy, ctx| strategy.on_fill(ctx, &fill));
             }
         }
     }
@@ -484,25 +483,7 @@ impl<'s> Backtest<'s> {
     /// `deliver` says whether the strategies still hear about them.
     fn drain_in_flight(&mut self, deliver: bool) {
         while self.error.is_none() && (!self.core.to_venue.is_empty() || !self.core.to_local.is_empty()) {
-            let t_venue = self.core.to_venue.peek().map_or(NEVER, |entry| entry.0.at);
-            let t_answer = self.core.to_local.peek().map_or(NEVER, |entry| entry.0.at);
-            if t_venue <= t_answer {
-                if let Some(Reverse(message)) = self.core.to_venue.pop() {
-                    self.core.now = UnixNanos(self.core.now.0.max(message.at));
-                    self.core.arrive_at_venue(message.payload);
-                }
-            } else if let Some(Reverse(message)) = self.core.to_local.pop() {
-                self.core.now = UnixNanos(self.core.now.0.max(message.at));
-                if let Err(error) = self.core.arrive_locally(message.payload) {
-                    self.error = Some(EngineError::OrderState { ts: self.core.now, message: error.to_string() });
-                    return;
-                }
-                if deliver {
-                    self.deliver_outbox();
-                } else {
-                    self.core.outbox.clear();
-                }
-            }
+            self.step_in_flight(false, deliver);
         }
     }
 
@@ -627,35 +608,5 @@ impl<'s> Backtest<'s> {
             strategy_names: self.strategy_names,
             denials,
         }
-    }
-
-    /// The instruments of the run, in index order.
-    #[must_use]
-    pub fn instruments(&self) -> &[ferrotrade_model::Instrument] {
-        &self.core.instruments
-    }
-
-    /// Names of the strategies, in index order.
-    #[must_use]
-    pub fn strategy_names(&self) -> &[String] {
-        &self.strategy_names
-    }
-
-    /// The local price used for marks when there is no book: the last bar close.
-    #[must_use]
-    pub fn last_price(&self, instrument: InstrumentIndex) -> Option<Price> {
-        self.core.bar_close.get(instrument.get()).copied().flatten()
-    }
-
-    /// Equity from the account as of now (no new sample).
-    #[must_use]
-    pub fn account_equity(&self) -> Money {
-        self.core.account.pnl(&self.core.marks).equity
-    }
-
-    /// The risk chain (its trading state and counters).
-    #[must_use]
-    pub fn risk(&self) -> &RiskEngine {
-        &self.core.risk
     }
 }
