@@ -24,7 +24,7 @@ use ferrotrade_sim::engine::{
     Backtest, BacktestConfig, BacktestOutput, EngineError, EngineSetup, RunControl, StrategyConfig,
 };
 use ferrotrade_strategy::builtin::{MarketMaker, Trend};
-use ferrotrade_strategy::{Context, DataKind, Strategy, StrategyResult, Subscription, TimerId};
+use ferrotrade_strategy::{DataKind, Strategy, Subscription};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
@@ -35,63 +35,6 @@ use source::CatalogSource;
 
 /// Rows per chunk read from the catalog.
 const CHUNK_ROWS: usize = 1 << 16;
-
-/// A built-in strategy under the name the configuration gave it.
-struct Named<S> {
-    name: String,
-    inner: S,
-}
-
-impl<S: Strategy> Strategy for Named<S> {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn subscriptions(&self) -> Vec<Subscription> {
-        self.inner.subscriptions()
-    }
-    fn on_start(&mut self, ctx: &mut dyn Context) -> StrategyResult {
-        self.inner.on_start(ctx)
-    }
-    fn on_book(&mut self, ctx: &mut dyn Context, instrument: ferrotrade_model::InstrumentIndex) -> StrategyResult {
-        self.inner.on_book(ctx, instrument)
-    }
-    fn on_trade(
-        &mut self,
-        ctx: &mut dyn Context,
-        instrument: ferrotrade_model::InstrumentIndex,
-        trade: &ferrotrade_model::Trade,
-    ) -> StrategyResult {
-        self.inner.on_trade(ctx, instrument, trade)
-    }
-    fn on_bar(
-        &mut self,
-        ctx: &mut dyn Context,
-        instrument: ferrotrade_model::InstrumentIndex,
-        bar: &ferrotrade_model::Bar,
-    ) -> StrategyResult {
-        self.inner.on_bar(ctx, instrument, bar)
-    }
-    fn on_mark(
-        &mut self,
-        ctx: &mut dyn Context,
-        instrument: ferrotrade_model::InstrumentIndex,
-        mark: &ferrotrade_model::MarkPrice,
-    ) -> StrategyResult {
-        self.inner.on_mark(ctx, instrument, mark)
-    }
-    fn on_order(&mut self, ctx: &mut dyn Context, event: &ferrotrade_model::OrderEvent) -> StrategyResult {
-        self.inner.on_order(ctx, event)
-    }
-    fn on_fill(&mut self, ctx: &mut dyn Context, fill: &ferrotrade_model::Fill) -> StrategyResult {
-        self.inner.on_fill(ctx, fill)
-    }
-    fn on_timer(&mut self, ctx: &mut dyn Context, timer: TimerId) -> StrategyResult {
-        self.inner.on_timer(ctx, timer)
-    }
-    fn on_stop(&mut self, ctx: &mut dyn Context) -> StrategyResult {
-        self.inner.on_stop(ctx)
-    }
-}
 
 fn config_error(key: &str, message: impl std::fmt::Display) -> PyErr {
     if key.is_empty() {
@@ -118,12 +61,11 @@ fn rust_strategies(config: &BacktestConfig) -> PyResult<Vec<Box<dyn Strategy + S
         let strategy: Box<dyn Strategy + Send> = match entry {
             StrategyConfig::MarketMaker { name, config } => {
                 let name = name.clone().unwrap_or_else(|| unique_name("market_maker", &names));
-                Box::new(Named { name, inner: MarketMaker::new(config.clone()) })
+                Box::new(MarketMaker::new(config.clone()).with_name(name))
             }
             StrategyConfig::Trend { name, config } => {
                 let name = name.clone().unwrap_or_else(|| unique_name("trend", &names));
-                let inner = Trend::new(config.clone()).map_err(|error| config_error(&key, error))?;
-                Box::new(Named { name, inner })
+                Box::new(Trend::new(config.clone()).map_err(|error| config_error(&key, error))?.with_name(name))
             }
             StrategyConfig::Python { .. } => continue,
         };

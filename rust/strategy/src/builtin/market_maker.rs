@@ -186,6 +186,14 @@ impl MarketMaker {
         }
     }
 
+    /// The same strategy under another name (names must be unique within a run; a configuration's
+    /// `name` key sets it).
+    #[must_use]
+    pub fn with_name(mut self, name: String) -> MarketMaker {
+        self.name = name;
+        self
+    }
+
     /// The configuration.
     #[must_use]
     pub fn config(&self) -> &MarketMakerConfig {

@@ -199,6 +199,14 @@ impl Trend {
         })
     }
 
+    /// The same strategy under another name (names must be unique within a run; a configuration's
+    /// `name` key sets it).
+    #[must_use]
+    pub fn with_name(mut self, name: String) -> Trend {
+        self.name = name;
+        self
+    }
+
     /// The configuration.
     #[must_use]
     pub fn config(&self) -> &TrendConfig {
