@@ -97,10 +97,6 @@ fn to_fixed(value: f64, precision: u8, what: &str, instrument: &str) -> PyResult
     Ok(rounded as i64)
 }
 
-fn to_f64(mantissa: i64, precision: u8) -> f64 {
-    mantissa as f64 / pow10(precision).unwrap_or(1) as f64
-}
-
 fn parse_side(side: &str) -> PyResult<OrderSide> {
     match side {
         "buy" | "BUY" | "Buy" => Ok(OrderSide::Buy),
@@ -151,8 +147,8 @@ impl PyContext {
             let info = &context.instruments()[index.get()];
             let dict = PyDict::new(py);
             dict.set_item("name", info.id.to_string())?;
-            dict.set_item("tick_size", to_f64(info.tick_size.0, info.price_precision))?;
-            dict.set_item("lot_size", to_f64(info.lot_size.0, info.size_precision))?;
+            dict.set_item("tick_size", info.tick_size.to_f64(info.price_precision))?;
+            dict.set_item("lot_size", info.lot_size.to_f64(info.size_precision))?;
             dict.set_item("price_precision", info.price_precision)?;
             dict.set_item("size_precision", info.size_precision)?;
             dict.set_item("contract_type", info.contract_type.as_str())?;
@@ -180,7 +176,7 @@ impl PyContext {
             Ok(book
                 .best_bid()
                 .zip(book.best_ask())
-                .map(|(bid, ask)| (to_f64(bid.price.0, precision), to_f64(ask.price.0, precision))))
+                .map(|(bid, ask)| (bid.price.to_f64(precision), ask.price.to_f64(precision))))
         })
     }
 
@@ -189,7 +185,7 @@ impl PyContext {
         self.with(|context| {
             let index = instrument_checked(context, instrument)?;
             let precision = context.instruments()[index.get()].price_precision;
-            Ok(context.book(index).mid_x2().map(|mid| to_f64(mid.0, precision) / 2.0))
+            Ok(context.book(index).mid_x2().map(|mid| mid.to_f64(precision) / 2.0))
         })
     }
 
@@ -208,7 +204,7 @@ impl PyContext {
             Ok(context
                 .book(index)
                 .depth(side, levels)
-                .map(|level| (to_f64(level.price.0, pp), to_f64(level.size.0, sp)))
+                .map(|level| (level.price.to_f64(pp), level.size.to_f64(sp)))
                 .collect())
         })
     }
@@ -233,7 +229,7 @@ impl PyContext {
         self.with(|context| {
             let index = instrument_checked(context, instrument)?;
             let info = &context.instruments()[index.get()];
-            let tick = to_f64(info.tick_size.0.max(1), info.price_precision);
+            let tick = Price(info.tick_size.0.max(1)).to_f64(info.price_precision);
             let ticks = price / tick;
             let ticks = match mode {
                 "down" => (ticks + 1e-9).floor(),
@@ -241,7 +237,7 @@ impl PyContext {
                 "nearest" => ticks.round(),
                 other => return Err(PyValueError::new_err(format!("mode must be down, up or nearest, not {other:?}"))),
             };
-            Ok(to_f64((ticks as i64) * info.tick_size.0.max(1), info.price_precision))
+            Ok(Price((ticks as i64) * info.tick_size.0.max(1)).to_f64(info.price_precision))
         })
     }
 
@@ -250,7 +246,7 @@ impl PyContext {
         self.with(|context| {
             let index = instrument_checked(context, instrument)?;
             let precision = context.instruments()[index.get()].size_precision;
-            Ok(to_f64(context.position(index).quantity.0, precision))
+            Ok(context.position(index).quantity.to_f64(precision))
         })
     }
 
@@ -381,9 +377,9 @@ impl PyContext {
             dict.set_item("instrument", order.request.instrument.0)?;
             dict.set_item("side", order.request.side.as_str())?;
             dict.set_item("order_type", order.request.order_type.as_str())?;
-            dict.set_item("price", to_f64(order.request.price.0, pp))?;
-            dict.set_item("quantity", to_f64(order.request.quantity.0, sp))?;
-            dict.set_item("filled", to_f64(order.filled.0, sp))?;
+            dict.set_item("price", order.request.price.to_f64(pp))?;
+            dict.set_item("quantity", order.request.quantity.to_f64(sp))?;
+            dict.set_item("filled", order.filled.to_f64(sp))?;
             dict.set_item("status", order.status.as_str())?;
             dict.set_item("reason", order.reason.map(|reason| reason.code()))?;
             Ok(Some(dict))
@@ -414,7 +410,7 @@ impl PyContext {
             let index = instrument_checked(context, instrument)?;
             let info = &context.instruments()[index.get()];
             let (pp, sp) = (info.price_precision, info.size_precision);
-            Ok(context.book(index).best(side).map(|level| (to_f64(level.price.0, pp), to_f64(level.size.0, sp))))
+            Ok(context.book(index).best(side).map(|level| (level.price.to_f64(pp), level.size.to_f64(sp))))
         })
     }
 }

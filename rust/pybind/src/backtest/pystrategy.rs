@@ -9,7 +9,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use ferrotrade_model::{Bar, Fill, InstrumentIndex, Liquidity, MarkPrice, OrderEvent, OrderEventKind, Trade, pow10};
+use ferrotrade_model::{Bar, Fill, InstrumentIndex, Liquidity, MarkPrice, OrderEvent, OrderEventKind, Trade};
 use ferrotrade_strategy::{Context, DataKind, Strategy, StrategyError, StrategyResult, Subscription, TimerId};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -131,10 +131,6 @@ impl PyStrategy {
             self.errors.borrow_mut().push((self.name.clone(), error));
             StrategyError::new(message)
         })
-    }
-
-    fn float(mantissa: i64, precision: u8) -> f64 {
-        mantissa as f64 / pow10(precision).unwrap_or(1) as f64
     }
 
     fn precision(&self, instrument: InstrumentIndex) -> (u8, u8) {
@@ -297,8 +293,8 @@ impl Strategy for PyStrategy {
         let trade = PyTrade {
             ts_event: trade.ts_event.0,
             ts_recv: trade.ts_recv.0,
-            price: Self::float(trade.price.0, pp),
-            size: Self::float(trade.size.0, sp),
+            price: trade.price.to_f64(pp),
+            size: trade.size.to_f64(sp),
             aggressor: match trade.aggressor {
                 ferrotrade_model::AggressorSide::Buyer => "buy",
                 ferrotrade_model::AggressorSide::Seller => "sell",
@@ -317,11 +313,11 @@ impl Strategy for PyStrategy {
         let bar = PyBar {
             open_time: bar.open_time.0,
             interval_ns: bar.interval_ns,
-            open: Self::float(bar.open.0, pp),
-            high: Self::float(bar.high.0, pp),
-            low: Self::float(bar.low.0, pp),
-            close: Self::float(bar.close.0, pp),
-            volume: Self::float(bar.volume.0, sp),
+            open: bar.open.to_f64(pp),
+            high: bar.high.to_f64(pp),
+            low: bar.low.to_f64(pp),
+            close: bar.close.to_f64(pp),
+            volume: bar.volume.to_f64(sp),
             ts_recv: bar.ts_recv.0,
         };
         Python::attach(|py| self.call(py, 3, ctx, |py, context| Ok((context, instrument.0, Py::new(py, bar)?))))
@@ -334,7 +330,7 @@ impl Strategy for PyStrategy {
         let precision = ctx.instruments().get(instrument.get()).map_or(0, |info| info.mark_precision);
         let mark = PyMark {
             ts_recv: mark.ts_recv.0,
-            mark_price: Self::float(mark.mark_price.0, precision),
+            mark_price: mark.mark_price.to_f64(precision),
             funding_rate: mark.funding_rate,
             next_funding_time: mark.next_funding_time.map(|time| time.0),
         };
@@ -366,8 +362,8 @@ impl Strategy for PyStrategy {
             client_id: fill.client_id.0,
             instrument: fill.instrument.0,
             side: fill.side.as_str(),
-            price: Self::float(fill.price.0, pp),
-            quantity: Self::float(fill.quantity.0, sp),
+            price: fill.price.to_f64(pp),
+            quantity: fill.quantity.to_f64(sp),
             fee: fill.fee.to_f64(),
             liquidity: match fill.liquidity {
                 Liquidity::Maker => "maker",

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use arrow_array::builder::{Float64Builder, StringBuilder};
 use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, TimestampNanosecondArray, UInt64Array};
 use arrow_schema::{ArrowError, DataType, Field, Schema, TimeUnit};
-use ferrotrade_model::{Instrument, Liquidity, pow10};
+use ferrotrade_model::{Instrument, Liquidity};
+use ferrotrade_oms::contract_value;
 use ferrotrade_sim::engine::BacktestOutput;
 
 fn ts_type() -> DataType {
@@ -20,10 +21,6 @@ fn ts_type() -> DataType {
 fn ts(values: Vec<u64>) -> ArrayRef {
     let values: Vec<i64> = values.into_iter().map(|value| i64::try_from(value).unwrap_or(i64::MAX)).collect();
     Arc::new(TimestampNanosecondArray::from(values).with_timezone("UTC"))
-}
-
-fn float(mantissa: i64, precision: u8) -> f64 {
-    mantissa as f64 / pow10(precision).unwrap_or(1) as f64
 }
 
 fn batch(fields: Vec<Field>, columns: Vec<ArrayRef>) -> Result<RecordBatch, ArrowError> {
@@ -55,16 +52,12 @@ pub fn tables(output: &BacktestOutput, instruments: &[Instrument]) -> Result<Res
     let instrument_name = |index: usize| names.get(index).map_or("?", String::as_str);
 
     let fills = &output.records.fills;
+    // The fill's value as the accounting computes it (quote currency, or base for inverse contracts).
     let notional = |record: &ferrotrade_sim::engine::FillRecord| {
-        let (pp, sp) = precision(record.instrument.get());
-        let contract =
-            instruments.get(record.instrument.get()).map_or(1.0, |instrument| instrument.contract_size.to_f64());
-        let price = float(record.price.0, pp);
-        let size = float(record.quantity.0, sp);
-        match instruments.get(record.instrument.get()).map(|instrument| instrument.contract_type) {
-            Some(ferrotrade_model::ContractType::Inverse) if price > 0.0 => size * contract / price,
-            _ => price * size * contract,
-        }
+        let index = record.instrument.get();
+        instruments.get(index).map_or(0.0, |instrument| {
+            contract_value(instrument, record.price, instrument.price_precision, record.quantity).to_f64()
+        })
     };
     let fills_batch = batch(
         vec![
@@ -94,13 +87,13 @@ pub fn tables(output: &BacktestOutput, instruments: &[Instrument]) -> Result<Res
             Arc::new(
                 fills
                     .iter()
-                    .map(|fill| float(fill.price.0, precision(fill.instrument.get()).0))
+                    .map(|fill| fill.price.to_f64(precision(fill.instrument.get()).0))
                     .collect::<Float64Array>(),
             ),
             Arc::new(
                 fills
                     .iter()
-                    .map(|fill| float(fill.quantity.0, precision(fill.instrument.get()).1))
+                    .map(|fill| fill.quantity.to_f64(precision(fill.instrument.get()).1))
                     .collect::<Float64Array>(),
             ),
             Arc::new(fills.iter().map(notional).collect::<Float64Array>()),
@@ -113,7 +106,7 @@ pub fn tables(output: &BacktestOutput, instruments: &[Instrument]) -> Result<Res
             Arc::new(
                 fills
                     .iter()
-                    .map(|fill| float(fill.position.0, precision(fill.instrument.get()).1))
+                    .map(|fill| fill.position.to_f64(precision(fill.instrument.get()).1))
                     .collect::<Float64Array>(),
             ),
         ],
@@ -149,7 +142,7 @@ pub fn tables(output: &BacktestOutput, instruments: &[Instrument]) -> Result<Res
             order.request.order_type,
             ferrotrade_model::OrderType::Limit | ferrotrade_model::OrderType::StopLimit
         );
-        price.append_option(priced.then(|| float(order.request.price.0, pp)));
+        price.append_option(priced.then(|| order.request.price.to_f64(pp)));
         average.append_option(order.avg_fill_price_f64(pp, sp));
         reason.append_option(order.reason.map(|reason| reason.code()));
     }
@@ -181,13 +174,13 @@ pub fn tables(output: &BacktestOutput, instruments: &[Instrument]) -> Result<Res
             Arc::new(
                 orders
                     .iter()
-                    .map(|(_, order)| float(order.request.quantity.0, precision(order.request.instrument.get()).1))
+                    .map(|(_, order)| order.request.quantity.to_f64(precision(order.request.instrument.get()).1))
                     .collect::<Float64Array>(),
             ),
             Arc::new(
                 orders
                     .iter()
-                    .map(|(_, order)| float(order.filled.0, precision(order.request.instrument.get()).1))
+                    .map(|(_, order)| order.filled.to_f64(precision(order.request.instrument.get()).1))
                     .collect::<Float64Array>(),
             ),
             Arc::new(average.finish()),
@@ -226,7 +219,7 @@ pub fn tables(output: &BacktestOutput, instruments: &[Instrument]) -> Result<Res
             strings(rows.iter().map(|(s, _)| strategy(*s))),
             strings(rows.iter().map(|(_, i)| instrument_name(*i))),
             Arc::new(
-                rows.iter().map(|row| float(position(row).quantity.0, precision(row.1).1)).collect::<Float64Array>(),
+                rows.iter().map(|row| position(row).quantity.to_f64(precision(row.1).1)).collect::<Float64Array>(),
             ),
             Arc::new(avg_price.finish()),
             Arc::new(rows.iter().map(|row| position(row).realized_pnl.to_f64()).collect::<Float64Array>()),
