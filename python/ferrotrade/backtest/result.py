@@ -12,10 +12,42 @@ from typing import Any
 
 import polars as pl
 
+from ferrotrade.data.query import scan as scan_catalog
+from ferrotrade.exceptions import FerrotradeError
 from ferrotrade.research.metrics import Metrics
 from ferrotrade.research.report import write_report
 
-__all__ = ["BacktestResult"]
+__all__ = ["BacktestResult", "price_series"]
+
+
+def price_series(catalog: Path, instruments: list[str], start: int, end: int) -> pl.DataFrame | None:
+    """The price line of the report: last trade (or bar close) per second of each instrument in the run.
+
+    Reads only the partitions of the run's time range; a catalog without trades or bars gives None.
+    """
+    frames = []
+    for name in instruments:
+        venue, _, symbol = name.partition(".")
+        for kind, column in (("trades", "price_f"), ("bars", "close_f")):
+            try:
+                scan = scan_catalog(
+                    catalog, venue=venue, symbol=symbol, kind=kind, start=start, end=end + 1, with_floats=True
+                )
+                frame = (
+                    scan.select(pl.col("ts_event").alias("ts"), pl.col(column).alias("price"))
+                    .sort("ts")
+                    .group_by_dynamic("ts", every="1s")
+                    .agg(pl.col("price").last())
+                    .collect()
+                )
+            except (FerrotradeError, pl.exceptions.PolarsError, OSError):
+                continue
+            if not frame.is_empty():
+                frames.append(
+                    frame.with_columns(pl.lit(name).alias("instrument")).select("ts", "instrument", "price")
+                )
+                break
+    return pl.concat(frames) if frames else None
 
 
 @dataclass(frozen=True)
@@ -41,6 +73,8 @@ class BacktestResult:
         Wall-clock duration of the run.
     title : str
         Title for the report.
+    catalog : Path or None
+        The catalog the run read; the report draws its price line from it.
     """
 
     orders: pl.DataFrame
@@ -55,7 +89,7 @@ class BacktestResult:
     instruments: list[str]
     wall_seconds: float
     title: str = "ferrotrade backtest"
-    prices: pl.DataFrame | None = field(default=None, repr=False)
+    catalog: Path | None = field(default=None, repr=False)
 
     @property
     def events_per_second(self) -> float:
@@ -63,7 +97,15 @@ class BacktestResult:
         return self.stats["events"] / self.wall_seconds if self.wall_seconds > 0 else 0.0
 
     def write_report(self, path: str | Path) -> Path:
-        """Write the HTML report (plotly, self-contained) to ``path`` and return it."""
+        """Write the HTML report (plotly, self-contained) to ``path`` and return it.
+
+        The price line under the fills is read from the catalog here, only when a report is written.
+        """
+        prices = None
+        if self.catalog is not None and self.stats["events"]:
+            prices = price_series(
+                self.catalog, self.instruments, int(self.stats["first_ts"]), int(self.stats["last_ts"])
+            )
         return write_report(
             Path(path),
             title=self.title,
@@ -72,5 +114,5 @@ class BacktestResult:
             fills=self.fills,
             orders=self.orders,
             positions=self.positions,
-            prices=self.prices,
+            prices=prices,
         )

@@ -23,44 +23,13 @@ import polars as pl
 from ferrotrade import _core
 from ferrotrade.backtest.config import load_config
 from ferrotrade.backtest.result import BacktestResult
-from ferrotrade.data.query import scan as scan_catalog
-from ferrotrade.exceptions import ConfigError, FerrotradeError
+from ferrotrade.exceptions import ConfigError
 from ferrotrade.research.metrics import compute_metrics
 from ferrotrade.strategy import Strategy
 
 __all__ = ["run"]
 
 Progress = Callable[[int, int], None]
-
-
-def _prices(catalog: Path, instruments: list[str], start: int, end: int) -> pl.DataFrame | None:
-    """The price line of the report: last trade (or bar close) per second of each instrument in the run.
-
-    Reads only the partitions of the run's time range; a catalog without trades or bars gives None.
-    """
-    frames = []
-    for name in instruments:
-        venue, _, symbol = name.partition(".")
-        for kind, column in (("trades", "price_f"), ("bars", "close_f")):
-            try:
-                scan = scan_catalog(
-                    catalog, venue=venue, symbol=symbol, kind=kind, start=start, end=end + 1, with_floats=True
-                )
-                frame = (
-                    scan.select(pl.col("ts_event").alias("ts"), pl.col(column).alias("price"))
-                    .sort("ts")
-                    .group_by_dynamic("ts", every="1s")
-                    .agg(pl.col("price").last())
-                    .collect()
-                )
-            except (FerrotradeError, pl.exceptions.PolarsError, OSError):
-                continue
-            if not frame.is_empty():
-                frames.append(
-                    frame.with_columns(pl.lit(name).alias("instrument")).select("ts", "instrument", "price")
-                )
-                break
-    return pl.concat(frames) if frames else None
 
 
 def run(
@@ -141,10 +110,5 @@ def run(
         instruments=list(raw["instruments"]),
         wall_seconds=wall_seconds,
         title=title,
-        prices=_prices(
-            loaded.base_dir / str(loaded.engine["backtest"]["catalog"]),
-            list(raw["instruments"]),
-            raw["stats"]["first_ts"],
-            raw["stats"]["last_ts"],
-        ),
+        catalog=loaded.base_dir / str(loaded.engine["backtest"]["catalog"]),
     )
