@@ -21,6 +21,8 @@
 //!    holds it); the second converts to fixed-point, runs the sync rules and hands normalized
 //!    [`ferrotrade_model::MarketEvent`]s to an [`pipeline::EventSink`]. [`verify`] is such a sink: it
 //!    rebuilds every book and cross-checks it against the venue's own best bid/offer messages.
+//! 5. **Trading** ([`trading`]): the client side of order entry, pure: signed Binance/Bybit requests and
+//!    parsers of order answers, errors, account snapshots and user-data frames into venue-neutral values.
 //!
 //! # Invariants
 //! - Bad input never panics. A malformed line, an unknown message or a truncated gzip stream is a
@@ -29,15 +31,18 @@
 //! - Memory stays bounded: files are read in chunks, whatever their size.
 #![deny(missing_docs)]
 
+pub mod auth;
 pub mod binance;
 pub mod bybit;
 pub mod decoded;
 mod error;
 pub mod files;
 pub mod lines;
+pub mod normalize;
 pub mod pipeline;
 pub mod source;
 pub mod sync;
+pub mod trading;
 pub mod verify;
 
 pub use error::{Origin, VenueError};

@@ -15,14 +15,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use ferrotrade_model::{
-    Bar, BookUpdate, Decimal, Instrument, InstrumentId, Level, MarkPrice, MarketEvent, ModelError, Price, Quantity,
-    Quote, Trade, UnixNanos, UpdateHeader, Venue,
-};
+use ferrotrade_model::{Decimal, Instrument, InstrumentId, MarketEvent, Price, Quantity, UnixNanos, Venue};
 
-use crate::decoded::{Decoded, InstrumentInfo, Payload, RawLevel, RawTrade};
+use crate::decoded::{Decoded, InstrumentInfo, Payload};
 use crate::error::{Origin, VenueError};
 use crate::lines;
+use crate::normalize::Converter;
 use crate::source::{Session, Visitor};
 use crate::sync::{BookSync, SyncRule, SyncStats};
 
@@ -173,8 +171,7 @@ impl Pipeline {
                 sink: &mut *sink,
                 cancel,
                 syncs: Vec::new(),
-                bids: Vec::new(),
-                asks: Vec::new(),
+                convert: Converter::default(),
                 report: SessionReport {
                     session: number,
                     files: session.files.clone(),
@@ -321,8 +318,7 @@ struct Normalizer<'p, 's, 'c> {
     cancel: &'c AtomicBool,
     /// Sync state per instrument that has book messages in this session (few per session: a Vec).
     syncs: Vec<(usize, BookSync)>,
-    bids: Vec<Level>,
-    asks: Vec<Level>,
+    convert: Converter,
     report: SessionReport,
 }
 
@@ -340,127 +336,30 @@ impl Normalizer<'_, '_, '_> {
     }
 }
 
-fn fixed(origin: &Origin, value: Decimal, precision: u8) -> Result<i64, VenueError> {
-    value.to_fixed(precision).map_err(|source: ModelError| VenueError::Value { origin: origin.clone(), source })
-}
-
-fn convert_levels(
-    origin: &Origin,
-    raw: &[RawLevel],
-    out: &mut Vec<Level>,
-    price_p: u8,
-    size_p: u8,
-) -> Result<(), VenueError> {
-    out.clear();
-    for level in raw {
-        out.push(Level {
-            price: Price(fixed(origin, level.price, price_p)?),
-            size: Quantity(fixed(origin, level.size, size_p)?),
-        });
-    }
-    Ok(())
-}
-
-fn convert_trade(
-    origin: &Origin,
-    trade: &RawTrade,
-    ts_recv: UnixNanos,
-    price_p: u8,
-    size_p: u8,
-) -> Result<Trade, VenueError> {
-    Ok(Trade {
-        ts_event: or_recv(trade.ts_event, ts_recv),
-        ts_recv,
-        trade_id: trade.trade_id,
-        price: Price(fixed(origin, trade.price, price_p)?),
-        size: Quantity(fixed(origin, trade.size, size_p)?),
-        aggressor: trade.aggressor,
-    })
-}
-
-fn or_recv(ts_event: UnixNanos, ts_recv: UnixNanos) -> UnixNanos {
-    if ts_event.0 == 0 { ts_recv } else { ts_event }
-}
-
 impl Visitor for Normalizer<'_, '_, '_> {
     fn message(&mut self, origin: &Origin, ts_recv: UnixNanos, message: &Decoded<'_>) -> Result<(), VenueError> {
         check_cancel(&mut self.report.messages, self.cancel)?;
-        let (index, instrument) = self.instrument(origin, message.venue, message.symbol)?;
-        let (price_p, size_p, mark_p) =
-            (instrument.price_precision, instrument.size_precision, instrument.mark_precision);
-        let event = match &message.payload {
-            Payload::Book(book) => {
-                convert_levels(origin, book.bids, &mut self.bids, price_p, size_p)?;
-                convert_levels(origin, book.asks, &mut self.asks, price_p, size_p)?;
-                let update = BookUpdate {
-                    header: UpdateHeader {
-                        ts_event: or_recv(book.ts_event, ts_recv),
-                        ts_recv,
-                        first_sequence: book.first_sequence,
-                        sequence: book.sequence,
-                        prev_sequence: book.prev_sequence,
-                    },
-                    is_snapshot: book.is_snapshot,
-                    bids: &self.bids,
-                    asks: &self.asks,
-                };
-                let position = match self.syncs.iter().position(|(i, _)| *i == index) {
-                    Some(position) => position,
-                    None => {
-                        // Sources without update ids (tardis CSVs) chain nothing: every snapshot resets.
-                        let sync = if book.sequence == 0 && book.first_sequence == 0 {
-                            BookSync::new(SyncRule::Unsequenced)
-                        } else {
-                            BookSync::for_venue(message.venue)
-                        };
-                        self.syncs.push((index, sync));
-                        self.syncs.len() - 1
-                    }
-                };
-                let sink = &mut *self.sink;
-                return self.syncs[position]
-                    .1
-                    .on_update(&update, &mut |synced| sink.event(index, &MarketEvent::Book(*synced)));
-            }
-            Payload::Trade(trade) => MarketEvent::Trade(convert_trade(origin, trade, ts_recv, price_p, size_p)?),
-            Payload::AggTrade(trade) => MarketEvent::AggTrade(convert_trade(origin, trade, ts_recv, price_p, size_p)?),
-            Payload::Quote(quote) => MarketEvent::Quote(Quote {
-                ts_event: or_recv(quote.ts_event, ts_recv),
-                ts_recv,
-                sequence: quote.sequence,
-                bid: Level {
-                    price: Price(fixed(origin, quote.bid.price, price_p)?),
-                    size: Quantity(fixed(origin, quote.bid.size, size_p)?),
-                },
-                ask: Level {
-                    price: Price(fixed(origin, quote.ask.price, price_p)?),
-                    size: Quantity(fixed(origin, quote.ask.size, size_p)?),
-                },
-            }),
-            Payload::Bar(bar) => MarketEvent::Bar(Bar {
-                ts_event: bar.ts_event,
-                ts_recv: or_recv(ts_recv, bar.ts_event),
-                open_time: bar.open_time,
-                interval_ns: bar.interval_ns,
-                open: Price(fixed(origin, bar.open, price_p)?),
-                high: Price(fixed(origin, bar.high, price_p)?),
-                low: Price(fixed(origin, bar.low, price_p)?),
-                close: Price(fixed(origin, bar.close, price_p)?),
-                volume: Quantity(fixed(origin, bar.volume, size_p)?),
-                quote_volume: bar.quote_volume,
-                trade_count: bar.trade_count,
-                taker_buy_volume: Quantity(fixed(origin, bar.taker_buy_volume, size_p)?),
-            }),
-            Payload::Mark(mark) => MarketEvent::Mark(MarkPrice {
-                ts_event: or_recv(mark.ts_event, ts_recv),
-                ts_recv,
-                mark_price: Price(fixed(origin, mark.mark_price, mark_p)?),
-                index_price: mark.index_price.map(|p| fixed(origin, p, mark_p).map(Price)).transpose()?,
-                funding_rate: mark.funding_rate,
-                next_funding_time: mark.next_funding_time,
-            }),
+        let (index, _) = self.instrument(origin, message.venue, message.symbol)?;
+        let instrument = &self.pipeline.instruments[index];
+        let event = self.convert.convert(origin, instrument, ts_recv, &message.payload)?;
+        let MarketEvent::Book(update) = event else {
+            return self.sink.event(index, &event);
         };
-        self.sink.event(index, &event)
+        let position = match self.syncs.iter().position(|(i, _)| *i == index) {
+            Some(position) => position,
+            None => {
+                // Sources without update ids (tardis CSVs) chain nothing: every snapshot resets.
+                let sync = if update.header.sequence == 0 && update.header.first_sequence == 0 {
+                    BookSync::new(SyncRule::Unsequenced)
+                } else {
+                    BookSync::for_venue(message.venue)
+                };
+                self.syncs.push((index, sync));
+                self.syncs.len() - 1
+            }
+        };
+        let sink = &mut *self.sink;
+        self.syncs[position].1.on_update(&update, &mut |synced| sink.event(index, &MarketEvent::Book(*synced)))
     }
 
     fn control(&mut self, _origin: &Origin, _what: &'static str) {
