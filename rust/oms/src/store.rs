@@ -12,7 +12,7 @@
 //! # Invariants (checked by `tests/proptest_oms.rs`)
 //! - `0 <= filled <= request.quantity` for every order; `filled + leaves == quantity`.
 //! - Every status change follows [`crate::transitions`]; a refused event changes nothing.
-//! - A fill whose `(instrument, trade_id)` was applied before is [`Applied::DuplicateFill`] and changes
+//! - A fill whose `(instrument, side, trade_id)` was applied before is [`Applied::DuplicateFill`] and changes
 //!   nothing; dedup runs before the state check, so a replayed fill of a now-filled order is a duplicate,
 //!   not an error.
 //! - `open_ids(i)` lists exactly the orders of instrument `i` whose status is open, ascending;
@@ -61,8 +61,18 @@ struct InstrumentOrders {
     buy_leaves: Quantity,
     /// Sum of the leaves of open sell orders.
     sell_leaves: Quantity,
-    /// Trade ids of the fills applied.
-    trades: TradeIds,
+    /// Trade ids of the fills applied, per side of our order (`[buy, sell]`): when two of our own orders
+    /// trade with each other (self-trade prevention off) the venue reports one trade id for both sides,
+    /// and each side is a fill of its own.
+    trades: [TradeIds; 2],
+}
+
+/// The index of `side` in [`InstrumentOrders::trades`].
+const fn side_slot(side: OrderSide) -> usize {
+    match side {
+        OrderSide::Buy => 0,
+        OrderSide::Sell => 1,
+    }
 }
 
 impl InstrumentOrders {
@@ -150,7 +160,7 @@ impl OrderStore {
 
     /// Applies one event to its order.
     ///
-    /// A fill is first deduplicated by `(instrument, trade_id)`, then checked against the order (same
+    /// A fill is first deduplicated by `(instrument, side, trade_id)`, then checked against the order (same
     /// instrument, side and client id, positive size and price, no overfill) and the transition table. On
     /// success the order's status, filled size, fill notional, venue id, refusal reason, price and quantity
     /// (on `Replaced`) and `ts_last` (= `event.ts_event`) are updated, and the per-instrument open view with
@@ -175,7 +185,7 @@ impl OrderStore {
         let resume = self.resume[index];
 
         let transition = if let OrderEventKind::Filled(fill) = &event.kind {
-            if per_instrument.trades.contains(fill.trade_id) {
+            if per_instrument.trades[side_slot(fill.side)].contains(fill.trade_id) {
                 return Ok(Applied::DuplicateFill);
             }
             if fill.client_id != client_id {
@@ -206,7 +216,7 @@ impl OrderStore {
             if after.venue_order_id.is_none() {
                 after.venue_order_id = Some(fill.venue_order_id);
             }
-            per_instrument.trades.insert(fill.trade_id);
+            per_instrument.trades[side_slot(fill.side)].insert(fill.trade_id);
             transition
         } else {
             let transition =
@@ -267,7 +277,7 @@ impl OrderStore {
     /// Number of distinct fills applied in `instrument`.
     #[must_use]
     pub fn fill_count(&self, instrument: InstrumentIndex) -> usize {
-        self.instruments.get(instrument.get()).map_or(0, |orders| orders.trades.len())
+        self.instruments.get(instrument.get()).map_or(0, |orders| orders.trades.iter().map(TradeIds::len).sum())
     }
 
     /// Number of orders ever created.

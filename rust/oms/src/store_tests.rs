@@ -95,6 +95,25 @@ fn duplicate_fills_change_nothing_even_after_the_order_is_done() {
 }
 
 #[test]
+fn a_self_trade_fills_both_of_our_orders_under_one_trade_id() {
+    // Self-trade prevention off: our buy meets our sell and the venue reports trade 42 on both sides.
+    let (mut store, buy) = accepted_buy();
+    let sell = store.create(OrderRequest::limit(BTC, OrderSide::Sell, Price(618_002), Quantity(1)), UnixNanos(6));
+    store.apply(&event(sell, OrderEventKind::Submitted)).unwrap();
+    store.apply(&event(sell, OrderEventKind::Accepted(VenueOrderId(78)))).unwrap();
+    assert_eq!(
+        store.apply(&fill(buy, OrderSide::Buy, 42, 618_002, 1)),
+        Ok(Applied::Fill { status: OrderStatus::PartiallyFilled })
+    );
+    assert_eq!(
+        store.apply(&fill(sell, OrderSide::Sell, 42, 618_002, 1)),
+        Ok(Applied::Fill { status: OrderStatus::Filled })
+    );
+    assert_eq!(store.apply(&fill(sell, OrderSide::Sell, 42, 618_002, 1)), Ok(Applied::DuplicateFill));
+    assert_eq!(store.fill_count(BTC), 2);
+}
+
+#[test]
 fn overfill_is_an_error_and_leaves_the_order_alone() {
     let (mut store, id) = accepted_buy();
     store.apply(&fill(id, OrderSide::Buy, 1, 618_002, 2)).unwrap();

@@ -6,7 +6,7 @@
 //! - `filled + leaves == quantity` and `0 <= filled <= quantity` for every order; `filled` is the sum of the
 //!   order's distinct fills;
 //! - a terminal order never changes; a refused event changes no order;
-//! - a duplicate `(instrument, trade_id)` is reported as such and changes no order and no position;
+//! - a duplicate `(instrument, side, trade_id)` is reported as such and changes no order and no position;
 //! - the open view (`open_ids`, `open_count`, `open_exposure`) matches the orders' statuses;
 //! - a position's quantity is the signed sum of its distinct fills;
 //! - realized + unrealized at the last fill price equals the cash flow of the fills plus the position's
@@ -117,7 +117,7 @@ fn run(actions: &[Action]) -> Result<(OrderStore, Portfolio), TestCaseError> {
     let mut store = OrderStore::new(100);
     let mut portfolio = Portfolio::new(instruments.clone(), Money::from_units(10_000));
     let mut expected = [Expected::default(); 2];
-    let mut applied_trades: BTreeSet<(u32, u64)> = BTreeSet::new();
+    let mut applied_trades: BTreeSet<(u32, i64, u64)> = BTreeSet::new();
     let mut trade_ids: Vec<u64> = Vec::new();
     let mut filled_by_order: Vec<i64> = Vec::new();
     let mut next_trade = 1u64;
@@ -188,7 +188,7 @@ fn run(actions: &[Action]) -> Result<(OrderStore, Portfolio), TestCaseError> {
                     ts_event: now,
                     ts_recv: now,
                 };
-                let key = (instrument.0, trade_id);
+                let key = (instrument.0, fill.side.sign(), trade_id);
                 match store.apply(&event) {
                     Ok(Applied::DuplicateFill) => {
                         prop_assert!(applied_trades.contains(&key), "fresh trade reported duplicate");

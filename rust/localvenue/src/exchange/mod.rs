@@ -94,7 +94,9 @@ impl Exchange {
             instruments,
             markets,
             accounts,
-            orders: orders::OrderBookkeeping::default(),
+            // Ids continue across restarts of the venue, as a real venue's do: a client that journaled the
+            // fills of an earlier session must not see their trade ids again.
+            orders: orders::OrderBookkeeping::starting_at(crate::clock::wall_ms().saturating_mul(1000)),
             rows: Vec::new(),
             events: Vec::new(),
         })

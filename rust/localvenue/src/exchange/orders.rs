@@ -139,6 +139,11 @@ pub(crate) struct OrderBookkeeping {
 }
 
 impl OrderBookkeeping {
+    /// No order yet; order and trade ids are numbered after `last_id`.
+    pub fn starting_at(last_id: u64) -> OrderBookkeeping {
+        OrderBookkeeping { records: BTreeMap::new(), last_order_id: last_id, last_trade_id: last_id }
+    }
+
     /// The order `order_id` of `account`.
     pub fn get(&self, account: usize, order_id: u64) -> Option<&OrderRecord> {
         self.records.get(&order_id).filter(|r| r.account == account)

@@ -158,6 +158,14 @@ impl SimVenue {
         })
     }
 
+    /// Numbers this venue's trades from `first` on (default 1). A live paper run seeds it from the wall
+    /// clock, so fills of a restarted run never reuse the trade ids its journal already holds.
+    #[must_use]
+    pub fn with_first_trade_id(mut self, first: u64) -> SimVenue {
+        self.ledger.next_trade_id = first;
+        self
+    }
+
     /// The exchange-side recorded book (never changed by the strategy's orders).
     #[must_use]
     pub fn book(&self) -> &OrderBook {
