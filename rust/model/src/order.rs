@@ -323,6 +323,10 @@ pub enum RejectReason {
     ReducingOnly,
     /// No market price to check a band or notional against (book empty or unsynced).
     NoMarketPrice,
+    // --- venue: anything else ---
+    /// A venue refusal whose error code maps to no reason above (the venue's code and message are in the
+    /// gateway's notice); kept last so the discriminants of the other reasons stay stable.
+    Venue,
 }
 
 impl RejectReason {
@@ -352,6 +356,7 @@ impl RejectReason {
             RejectReason::TradingHalted => "trading_halted",
             RejectReason::ReducingOnly => "reducing_only",
             RejectReason::NoMarketPrice => "no_market_price",
+            RejectReason::Venue => "venue_reject",
         }
     }
 }

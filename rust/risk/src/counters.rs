@@ -4,7 +4,7 @@
 use ferrotrade_model::RejectReason;
 
 /// Number of [`RejectReason`] variants the array covers (discriminants `0..REJECT_REASON_COUNT`).
-pub const REJECT_REASON_COUNT: usize = RejectReason::NoMarketPrice as usize + 1;
+pub const REJECT_REASON_COUNT: usize = RejectReason::Venue as usize + 1;
 
 /// The reasons the risk chain can deny an order with, in chain order.
 pub const RISK_REASONS: [RejectReason; 12] = [

@@ -1,0 +1,174 @@
+//! Gateways: where orders go after the risk chain, and where order events come from.
+//!
+//! A [`Gateway`] serves the instruments of one venue (or, in paper mode, every instrument). The engine
+//! hands it [`GatewayCommand`]s synchronously (the order is "on the wire" when `send` returns: written to a
+//! socket by a spawned request, or queued in the simulated venue) and polls it for [`GatewayEvent`]s,
+//! which carry order events already expressed in the OMS's terms (client ids, fixed-point prices, numeric
+//! trade ids).
+//!
+//! | gateway | orders | events |
+//! |---|---|---|
+//! | [`paper::PaperGateway`] | a [`ferrotrade_sim::SimVenue`] per instrument, fed by the live feed | after the configured latency |
+//! | `binance` / `bybit` (live mode) | signed REST requests | REST answers and the user-data stream |
+//!
+//! # Contract
+//! - `send` never blocks and never awaits; whatever it must wait for happens in the gateway's own tasks.
+//! - `poll_event` is cancel safe: an event is only taken out of the gateway when `Ready` is returned.
+//! - A gateway reports every answer for every command it was given, including failures (a rejected
+//!   order is an `Order` event with `Rejected`; a transport failure after which the order's fate is
+//!   unknown is resolved by querying the order, never by resending a new order blindly).
+//! - `request_snapshot` is answered by one [`GatewayEvent::Snapshot`] (reconciliation).
+
+pub mod binance;
+pub mod paper;
+
+use std::task::{Context, Poll};
+
+use ferrotrade_book::OrderBook;
+use ferrotrade_model::{ClientOrderId, InstrumentIndex, OrderEvent, OrderRequest, Price, Quantity, UnixNanos};
+
+use crate::feed::FeedEvent;
+use crate::reconcile::VenueOrder;
+
+/// An order action for the venue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GatewayCommand {
+    /// Place a new order.
+    Submit {
+        /// Its client id.
+        client_id: ClientOrderId,
+        /// What to place.
+        request: OrderRequest,
+    },
+    /// Cancel an order.
+    Cancel {
+        /// The order.
+        client_id: ClientOrderId,
+        /// Its instrument.
+        instrument: InstrumentIndex,
+    },
+    /// Change an order's price and total quantity.
+    Amend {
+        /// The order.
+        client_id: ClientOrderId,
+        /// Its instrument.
+        instrument: InstrumentIndex,
+        /// New price.
+        price: Price,
+        /// New total quantity.
+        quantity: Quantity,
+    },
+    /// Ask the venue for the current state of an order (answered by `Order` events).
+    Query {
+        /// The order.
+        client_id: ClientOrderId,
+        /// Its instrument.
+        instrument: InstrumentIndex,
+    },
+}
+
+/// The venue's view of the gateway's instruments: open orders and positions.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct VenueSnapshot {
+    /// The instruments the snapshot covers.
+    pub scope: Vec<InstrumentIndex>,
+    /// Open orders.
+    pub orders: Vec<VenueOrder>,
+    /// Signed position per instrument index (`None`: the venue reports none, i.e. flat or spot).
+    pub positions: Vec<Option<Quantity>>,
+}
+
+/// What a gateway tells the engine.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GatewayEvent {
+    /// An order event for the OMS.
+    Order(OrderEvent),
+    /// The answer to `request_snapshot`.
+    Snapshot(VenueSnapshot),
+    /// The order-entry or user-data connection went up or down.
+    Connection {
+        /// Up or down.
+        up: bool,
+    },
+    /// A failure that did not lose an order's state (a retry, a rate-limit backoff), for the report.
+    Notice(String),
+}
+
+/// A venue connection for orders (see the module docs).
+pub trait Gateway {
+    /// A name for logs and reports (`paper`, `binance-usdm`).
+    fn name(&self) -> &str;
+
+    /// The instruments this gateway trades.
+    fn scope(&self) -> &[InstrumentIndex];
+
+    /// Hands a command to the venue at local time `now`; never blocks.
+    fn send(&mut self, command: GatewayCommand, now: UnixNanos);
+
+    /// The next event, if one is ready (cancel safe).
+    fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<GatewayEvent>;
+
+    /// Market data (only the paper gateway uses it: its simulated venues match against it).
+    fn on_market(&mut self, event: &FeedEvent, books: &[OrderBook], now: UnixNanos) {
+        let _ = (event, books, now);
+    }
+
+    /// Asks for open orders and positions, answered by a [`GatewayEvent::Snapshot`].
+    fn request_snapshot(&mut self);
+
+    /// Lets the gateway route events of an order the OMS adopted (an unknown venue order).
+    fn adopt(&mut self, client_id: ClientOrderId, order: &VenueOrder) {
+        let _ = (client_id, order);
+    }
+}
+
+/// The order gateway of `section`'s venue for live mode: credentials from the configured source, endpoints
+/// from the network and overrides.
+///
+/// # Errors
+/// [`crate::LiveError::Credentials`] when the key cannot be loaded; [`crate::LiveError::Setup`] for a venue
+/// without a live order gateway in this build (Bybit: not yet).
+pub(crate) fn live_gateway(
+    section: &crate::config::VenueSection,
+    scope: &[InstrumentIndex],
+    config: &crate::config::LiveConfig,
+    clock: crate::clock::WallClock,
+) -> Result<Box<dyn Gateway>, crate::LiveError> {
+    use ferrotrade_model::Venue;
+    use ferrotrade_venues::trading::binance::{BinanceRequests, Market};
+    let market = match section.name {
+        Venue::BinanceSpot => Market::Spot,
+        Venue::BinanceUsdm => Market::UsdM,
+        other => {
+            return Err(crate::LiveError::Setup(format!(
+                "{}: live order entry is not available in this build (use mode = \"paper\")",
+                other.as_str()
+            )));
+        }
+    };
+    let source = section.credentials.as_ref().ok_or_else(|| crate::LiveError::Credentials {
+        venue: section.name.as_str().to_owned(),
+        reason: "no credentials configured".into(),
+    })?;
+    let credentials = crate::credentials::load_credentials(section.name, source, &|name| std::env::var(name).ok())?;
+    let requests = BinanceRequests::new(market, credentials).with_recv_window(section.recv_window_ms);
+    let endpoints = crate::engine::setup::endpoints(section);
+    let instruments = config
+        .instruments
+        .iter()
+        .enumerate()
+        .map(|(index, instrument)| {
+            scope
+                .contains(&InstrumentIndex(index as u32))
+                .then(|| (instrument.id.symbol.to_string(), instrument.clone()))
+        })
+        .collect();
+    Ok(Box::new(binance::BinanceGateway::new(
+        market,
+        requests,
+        endpoints.rest,
+        endpoints.ws_private,
+        instruments,
+        clock,
+    )))
+}

@@ -1,0 +1,203 @@
+//! Latency per stage of the hot path and message counters, summarized into the [`crate::LiveReport`].
+//!
+//! # Stages
+//! | stage | from | to |
+//! |---|---|---|
+//! | `frame_to_book` | a frame was read from the socket (`FeedInput::received_at`) | its book update was applied |
+//! | `book_to_decision` | the book was applied | a strategy called `submit`/`cancel`/`amend` |
+//! | `decision_to_risk` | the strategy decided | the risk chain passed the order |
+//! | `risk_to_wire` | risk passed | the gateway handed the order to its socket (or the simulated venue) |
+//! | `frame_to_wire` | frame read | order handed to the socket: the tick-to-trade figure |
+//!
+//! Histograms are `hdrhistogram` with 3 significant digits from 1 ns to 60 s, allocated once at start;
+//! recording is O(1) and allocation-free, as the hot path requires. Values above the range saturate at the
+//! top (a stall is still counted, as "at least 60 s").
+
+use std::time::Instant;
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+/// A stage of the hot path (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(usize)]
+pub enum Stage {
+    /// Frame read -> book applied.
+    FrameToBook = 0,
+    /// Book applied -> strategy decided.
+    BookToDecision = 1,
+    /// Decided -> risk passed.
+    DecisionToRisk = 2,
+    /// Risk passed -> order handed to the socket.
+    RiskToWire = 3,
+    /// Frame read -> order handed to the socket.
+    FrameToWire = 4,
+}
+
+impl Stage {
+    /// Every stage, in path order.
+    pub const ALL: [Stage; 5] =
+        [Stage::FrameToBook, Stage::BookToDecision, Stage::DecisionToRisk, Stage::RiskToWire, Stage::FrameToWire];
+
+    /// The stage's name in reports.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Stage::FrameToBook => "frame_to_book",
+            Stage::BookToDecision => "book_to_decision",
+            Stage::DecisionToRisk => "decision_to_risk",
+            Stage::RiskToWire => "risk_to_wire",
+            Stage::FrameToWire => "frame_to_wire",
+        }
+    }
+}
+
+/// Percentiles of one stage, nanoseconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StageLatency {
+    /// The stage name.
+    pub stage: &'static str,
+    /// Samples.
+    pub count: u64,
+    /// Median.
+    pub p50_ns: u64,
+    /// 99th percentile.
+    pub p99_ns: u64,
+    /// 99.9th percentile.
+    pub p999_ns: u64,
+    /// Largest sample.
+    pub max_ns: u64,
+}
+
+const HIGHEST_NS: u64 = 60_000_000_000;
+
+#[allow(clippy::expect_used)]
+fn stage_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, HIGHEST_NS, 3).expect("constant histogram bounds are valid")
+}
+
+/// The engine's latency histograms and the timestamps of the message being handled.
+#[derive(Debug)]
+pub struct Metrics {
+    histograms: Vec<Histogram<u64>>,
+    /// When the frame being handled was read.
+    pub frame_read: Option<Instant>,
+    /// When its book update was applied.
+    pub book_applied: Option<Instant>,
+    /// Market-data messages handled.
+    pub messages: u64,
+    started: Instant,
+}
+
+impl Metrics {
+    /// Histograms for every stage, allocated now.
+    ///
+    /// # Panics
+    /// Never: the bounds are constants hdrhistogram accepts (1 ns .. 60 s, 3 digits).
+    #[must_use]
+    pub fn new(started: Instant) -> Metrics {
+        let histograms = Stage::ALL.iter().map(|_| stage_histogram()).collect();
+        Metrics { histograms, frame_read: None, book_applied: None, messages: 0, started }
+    }
+
+    /// Records one sample of `stage` between `from` and `to`.
+    #[inline]
+    pub fn record(&mut self, stage: Stage, from: Instant, to: Instant) {
+        let nanos = u64::try_from(to.saturating_duration_since(from).as_nanos()).unwrap_or(u64::MAX);
+        if let Some(histogram) = self.histograms.get_mut(stage as usize) {
+            histogram.saturating_record(nanos.clamp(1, HIGHEST_NS));
+        }
+    }
+
+    /// A frame was read at `at`: starts the path of this message.
+    #[inline]
+    pub fn frame(&mut self, at: Instant) {
+        self.frame_read = Some(at);
+        self.book_applied = None;
+        self.messages += 1;
+    }
+
+    /// The frame's book update was applied at `at`.
+    #[inline]
+    pub fn book(&mut self, at: Instant) {
+        if let Some(read) = self.frame_read {
+            self.record(Stage::FrameToBook, read, at);
+        }
+        self.book_applied = Some(at);
+    }
+
+    /// A strategy decided at `decided`, risk passed at `passed`, the order left at `sent`.
+    #[inline]
+    pub fn order_path(&mut self, decided: Instant, passed: Instant, sent: Instant) {
+        if let Some(book) = self.book_applied {
+            self.record(Stage::BookToDecision, book, decided);
+        }
+        self.record(Stage::DecisionToRisk, decided, passed);
+        self.record(Stage::RiskToWire, passed, sent);
+        if let Some(read) = self.frame_read {
+            self.record(Stage::FrameToWire, read, sent);
+        }
+    }
+
+    /// The message being handled is done (timers and order events do not start at a frame).
+    #[inline]
+    pub fn end_message(&mut self) {
+        self.frame_read = None;
+        self.book_applied = None;
+    }
+
+    /// Percentiles per stage.
+    #[must_use]
+    pub fn summary(&self) -> Vec<StageLatency> {
+        Stage::ALL
+            .iter()
+            .zip(&self.histograms)
+            .map(|(stage, histogram)| StageLatency {
+                stage: stage.name(),
+                count: histogram.len(),
+                p50_ns: histogram.value_at_quantile(0.5),
+                p99_ns: histogram.value_at_quantile(0.99),
+                p999_ns: histogram.value_at_quantile(0.999),
+                max_ns: histogram.max(),
+            })
+            .collect()
+    }
+
+    /// Market-data messages per second of wall time since the engine started.
+    #[must_use]
+    pub fn messages_per_second(&self, now: Instant) -> f64 {
+        let seconds = now.saturating_duration_since(self.started).as_secs_f64();
+        if seconds > 0.0 { self.messages as f64 / seconds } else { 0.0 }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn stages_record_the_spans_between_their_marks() {
+        let start = crate::clock::now_instant();
+        let mut metrics = Metrics::new(start);
+        let at = |micros: u64| start + Duration::from_micros(micros);
+        metrics.frame(at(0));
+        metrics.book(at(2));
+        metrics.order_path(at(5), at(6), at(10));
+        metrics.end_message();
+        // An order from a timer (no frame) records only the stages it has.
+        metrics.order_path(at(20), at(21), at(23));
+        let summary = metrics.summary();
+        let stage = |name: &str| summary.iter().find(|stage| stage.stage == name).cloned().expect("stage");
+        assert_eq!(stage("frame_to_book").count, 1);
+        assert_eq!(stage("book_to_decision").count, 1);
+        assert_eq!(stage("decision_to_risk").count, 2);
+        assert_eq!(stage("frame_to_wire").count, 1);
+        let wire = stage("frame_to_wire");
+        assert!((9_990..=10_010).contains(&wire.p50_ns), "{wire:?}");
+        let book = stage("frame_to_book");
+        assert!((1_999..=2_001).contains(&book.max_ns), "{book:?}");
+        assert_eq!(metrics.messages, 1);
+    }
+}

@@ -1,0 +1,294 @@
+//! Live mode against a faulty local venue (Binance USD-M, replaying a real capture): REST 5xx answers
+//! (an order whose fate is unknown is queried, never resent), a short listenKey lifetime (the gateway
+//! re-creates the key, reconnects and catches up), and a lossy market-data stream with disconnects.
+//! In every case no order reaches the venue twice, no fill counts twice, and the engine's final view of
+//! its orders agrees with the venue's.
+
+mod engine_support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use engine_support::{StopWhenQuiet, VenueThread, data};
+use ferrotrade_live::config::LiveConfig;
+use ferrotrade_live::{LiveHooks, LiveReport, LiveStatus, run};
+use ferrotrade_localvenue::{ApiAccount, FaultConfig, LocalVenueConfig, SessionLimits, Speed, VenueState};
+use ferrotrade_model::{Decimal, Venue};
+use ferrotrade_sim::engine::StrategyConfig;
+use ferrotrade_strategy::Strategy;
+use ferrotrade_strategy::builtin::MarketMaker;
+use ferrotrade_venues::auth::Secret;
+
+const KEY: &str = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
+const SECRET: &str = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
+
+fn venue(faults: FaultConfig, sessions: SessionLimits, seed: u64, speed: Speed) -> VenueThread {
+    let config = LocalVenueConfig {
+        replay: vec![data("sessions/binance-usdm/btcusdt_20240808.gz")],
+        accounts: vec![ApiAccount { api_key: KEY.into(), secret: Secret::new(SECRET), ed25519_public_pem: None }],
+        balances: vec![("USDT".into(), Decimal::parse_str("100000").expect("decimal"))],
+        start_paused: true,
+        faults,
+        sessions,
+        seed,
+        speed,
+        ..LocalVenueConfig::default()
+    };
+    VenueThread::start_with(config, Venue::BinanceUsdm)
+}
+
+fn scratch(name: &str) -> (PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("ft-engine-faults-{name}-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(dir.join("keys")).expect("dir");
+    let keys = dir.join("keys/keys.toml");
+    std::fs::write(&keys, format!("api_key = \"{KEY}\"\napi_secret = \"{SECRET}\"\n")).expect("write");
+    std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    (dir, keys)
+}
+
+fn config(venue: &VenueThread, run_dir: &Path, keys: &Path) -> LiveConfig {
+    let text = format!(
+        r#"
+[live]
+mode = "live"
+run_dir = "{run_dir}"
+initial_equity = 100000
+reconcile_every_s = 1
+journal_fsync = "never"
+
+[[venue]]
+name = "binance-usdm"
+network = "local"
+rest = "{rest}"
+ws_public = "{ws}"
+credentials = {{ file = "{keys}" }}
+
+[instruments."binance-usdm.BTCUSDT"]
+tick_size = 0.1
+lot_size = 0.001
+
+[risk]
+max_position = 0.05
+
+[[strategy]]
+kind = "market_maker"
+name = "mm"
+instrument = "binance-usdm.BTCUSDT"
+order_size = 0.002
+half_spread_bps = 0.5
+max_position = 0.01
+requote_threshold_ticks = 1
+min_requote_interval_ms = 0
+"#,
+        run_dir = run_dir.display(),
+        rest = venue.rest,
+        ws = venue.ws,
+        keys = keys.display(),
+    );
+    LiveConfig::from_toml(&text).expect("valid config")
+}
+
+fn strategies(config: &LiveConfig) -> Vec<Box<dyn Strategy>> {
+    config
+        .strategies
+        .iter()
+        .map(|entry| match entry {
+            StrategyConfig::MarketMaker { name, config } => {
+                Box::new(MarketMaker::new(config.clone()).with_name(name.clone().unwrap_or_default()))
+                    as Box<dyn Strategy>
+            }
+            other => panic!("unexpected strategy {other:?}"),
+        })
+        .collect()
+}
+
+/// [`StopWhenQuiet`] that also keeps the last book sync state the engine reported.
+struct Watch {
+    inner: StopWhenQuiet,
+    synced: Vec<bool>,
+    /// Status ticks at which instrument 0 went from unsynced to synced.
+    syncs: u32,
+}
+
+impl LiveHooks for Watch {
+    fn should_stop(&mut self) -> bool {
+        self.inner.should_stop()
+    }
+
+    fn on_status(&mut self, status: &LiveStatus) {
+        if status.synced.first() == Some(&true) && self.synced.first() != Some(&true) {
+            self.syncs += 1;
+        }
+        self.synced.clone_from(&status.synced);
+        self.inner.on_status(status);
+    }
+}
+
+/// Runs the engine to the end of the replay; returns its report, the venue's state and the journal text.
+fn run_against(venue: VenueThread, name: &str) -> (LiveReport, VenueState, String) {
+    let (report, state, journal, _) = run_watched(venue, name);
+    (report, state, journal)
+}
+
+/// As [`run_against`], plus how many times the engine's status showed the book coming (back) into sync.
+fn run_watched(venue: VenueThread, name: &str) -> (LiveReport, VenueState, String, u32) {
+    let (dir, keys) = scratch(name);
+    let config = config(&venue, &dir.join("run"), &keys);
+    let strategies = strategies(&config);
+    let inner = StopWhenQuiet {
+        done: Arc::clone(&venue.done),
+        last_messages: 0,
+        quiet_ticks: 0,
+        stop_after_messages: None,
+        stop: false,
+    };
+    let mut hooks = Watch { inner, synced: Vec::new(), syncs: 0 };
+    let report = run(config, strategies, &mut hooks).expect("run succeeds");
+    let state = venue.finish();
+    let journal = std::fs::read_to_string(dir.join("run").join(ferrotrade_live::journal::JOURNAL_FILE))
+        .or_else(|_| find_journal(&dir.join("run")))
+        .expect("journal");
+    std::fs::remove_dir_all(&dir).ok();
+    (report, state, journal, hooks.syncs)
+}
+
+/// The journal may sit in a per-run subdirectory.
+fn find_journal(dir: &Path) -> std::io::Result<String> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            if let Ok(text) = find_journal(&path) {
+                return Ok(text);
+            }
+        } else if path.file_name().is_some_and(|name| name == ferrotrade_live::journal::JOURNAL_FILE) {
+            return std::fs::read_to_string(path);
+        }
+    }
+    Err(std::io::Error::other("no journal"))
+}
+
+/// Trade ids of the journal's fills, in order (one per fill record).
+fn journal_trade_ids(journal: &str) -> Vec<u64> {
+    journal
+        .lines()
+        .filter_map(|line| line.split_once("\"trade_id\":").map(|(_, rest)| rest))
+        .map(|rest| rest.chars().take_while(char::is_ascii_digit).collect::<String>().parse().expect("trade id"))
+        .collect()
+}
+
+/// Per client id, from the journal: the last order event's kind (`k`) and the filled quantity mantissa.
+fn journal_orders(journal: &str) -> BTreeMap<u64, (String, i64)> {
+    let mut orders: BTreeMap<u64, (String, i64)> = BTreeMap::new();
+    for line in journal.lines() {
+        let record: serde_json::Value = serde_json::from_str(line).expect("journal line is JSON");
+        let (Some(id), Some(kind)) = (record["id"].as_u64(), record["kind"]["k"].as_str()) else { continue };
+        let entry = orders.entry(id).or_default();
+        if kind == "filled" {
+            entry.1 += record["kind"]["qty"].as_i64().expect("qty");
+        }
+        entry.0 = kind.to_owned();
+    }
+    orders
+}
+
+/// Every order's final state agrees: the venue's status and filled quantity against the journal's last
+/// event and fills; an order the venue never saw ended rejected or denied in the engine.
+fn assert_states_agree(state: &VenueState, journal: &str) {
+    let engine = journal_orders(journal);
+    let mut seen = BTreeSet::new();
+    for order in &state.orders {
+        let id: u64 = order.client_order_id.strip_prefix("ft-").expect("ft- id").parse().expect("numeric id");
+        seen.insert(id);
+        let (last, filled) =
+            engine.get(&id).cloned().unwrap_or_else(|| panic!("venue order {id} unknown to the engine"));
+        assert_eq!(Decimal::from_fixed(filled, 3), order.filled, "filled quantity of {id}: {order:?}");
+        let agrees = match order.status {
+            "FILLED" => last == "filled",
+            "CANCELED" => last == "canceled",
+            "EXPIRED" => last == "expired",
+            _ => false,
+        };
+        assert!(agrees, "order {id}: venue {} vs engine {last}", order.status);
+    }
+    for (id, (last, _)) in &engine {
+        if !seen.contains(id) {
+            assert!(
+                matches!(last.as_str(), "rejected" | "denied"),
+                "order {id} never reached the venue but ended {last}"
+            );
+        }
+    }
+}
+
+/// The invariants every faulty run keeps.
+fn assert_exactly_once(report: &LiveReport, state: &VenueState, journal: &str) {
+    let ids: Vec<&str> = state.orders.iter().map(|order| order.client_order_id.as_str()).collect();
+    let distinct: BTreeSet<&str> = ids.iter().copied().collect();
+    assert_eq!(ids.len(), distinct.len(), "an order reached the venue twice: {ids:?}");
+    let trades = journal_trade_ids(journal);
+    let distinct_trades: BTreeSet<u64> = trades.iter().copied().collect();
+    assert_eq!(trades.len(), distinct_trades.len(), "a fill was journaled twice: {trades:?}");
+    assert_eq!(report.fills as usize, trades.len(), "{report:#?}");
+    let open_at_venue = state.orders.iter().filter(|order| matches!(order.status, "NEW" | "PARTIALLY_FILLED")).count();
+    assert_eq!(
+        open_at_venue, 0,
+        "cancel on stop left orders working: {:?}\nnotices: {:?}",
+        state.orders, report.notices
+    );
+    assert_eq!(report.open_orders, 0, "{report:#?}");
+    let venue_size = state
+        .positions
+        .iter()
+        .find(|position| position.symbol == "BTCUSDT")
+        .map_or(Decimal::ZERO, |position| position.size);
+    assert_eq!(Decimal::from_fixed(report.positions[0].quantity, 3), venue_size, "{report:#?}");
+    assert_states_agree(state, journal);
+}
+
+#[test]
+fn rest_5xx_answers_never_duplicate_an_order_and_states_agree() {
+    let faults = FaultConfig { rest_5xx: 0.2, ..FaultConfig::default() };
+    let (report, state, journal) =
+        run_against(venue(faults, SessionLimits::default(), 7, Speed::Realtime(30.0)), "5xx");
+    assert!(state.counters.rest_5xx > 0, "the fault fired: {:?}", state.counters);
+    assert!(report.orders > 0 && report.fills > 0, "{report:#?}");
+    eprintln!(
+        "orders {} cancels {} amends {} denied {} 5xx {} {:?}",
+        report.orders, report.cancels, report.amends, report.denied, state.counters.rest_5xx, report.denials
+    );
+    let unknown = report.notices.iter().filter(|notice| notice.contains("querying its state")).count();
+    assert!(unknown > 0, "some new order's answer was a 5xx: {:?}", report.notices);
+    eprintln!("orders {} fills {} unknown-fate orders {unknown}", report.orders, report.fills);
+    assert_exactly_once(&report, &state, &journal);
+}
+
+#[test]
+fn an_expiring_listen_key_is_recreated_and_orders_are_caught_up() {
+    let sessions = SessionLimits { listen_key_ttl: Duration::from_millis(700), ..SessionLimits::default() };
+    let (report, state, journal) = run_against(venue(FaultConfig::default(), sessions, 11, Speed::Max), "listenkey");
+    assert!(report.orders > 0 && report.fills > 0, "{report:#?}");
+    let reconnected = report.notices.iter().filter(|notice| notice.contains("user stream reconnected")).count();
+    assert!(reconnected > 0, "the listen key expired and was re-created: {:?}", report.notices);
+    assert_exactly_once(&report, &state, &journal);
+}
+
+#[test]
+fn lossy_market_data_resyncs_and_orders_stay_exactly_once() {
+    let faults = FaultConfig {
+        drop: 0.01,
+        duplicate: 0.02,
+        reorder: 0.02,
+        disconnect_every: Some(Duration::from_millis(250)),
+        ..FaultConfig::default()
+    };
+    let (report, state, journal, syncs) = run_watched(venue(faults, SessionLimits::default(), 3, Speed::Max), "lossy");
+    assert!(state.counters.dropped + state.counters.duplicated + state.counters.reordered > 0, "{:?}", state.counters);
+    assert!(state.counters.fault_disconnects > 0, "{:?}", state.counters);
+    assert!(report.resyncs > 0 && report.reconnects > 0, "{report:#?}");
+    assert!(syncs >= 1, "the book was in sync at some status tick");
+    assert_exactly_once(&report, &state, &journal);
+}

@@ -1,0 +1,150 @@
+//! Live mode end to end against the local venue: real signed REST order entry and the user-data stream of
+//! Binance USD-M, the venue replaying a real capture and matching our orders; positions must agree with
+//! the venue's own state, and an API key file readable by others is refused before anything is sent.
+
+mod engine_support;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::sync::Arc;
+
+use engine_support::{StopWhenQuiet, VenueThread, data};
+use ferrotrade_live::config::LiveConfig;
+use ferrotrade_live::{LiveError, run};
+use ferrotrade_localvenue::{ApiAccount, LocalVenueConfig};
+use ferrotrade_model::{Decimal, Venue};
+use ferrotrade_sim::engine::StrategyConfig;
+use ferrotrade_strategy::Strategy;
+use ferrotrade_strategy::builtin::MarketMaker;
+use ferrotrade_venues::auth::Secret;
+
+const KEY: &str = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
+const SECRET: &str = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
+
+fn venue() -> VenueThread {
+    let config = LocalVenueConfig {
+        replay: vec![data("sessions/binance-usdm/btcusdt_20240808.gz")],
+        accounts: vec![ApiAccount { api_key: KEY.into(), secret: Secret::new(SECRET), ed25519_public_pem: None }],
+        balances: vec![("USDT".into(), Decimal::parse_str("100000").expect("decimal"))],
+        start_paused: true,
+        ..LocalVenueConfig::default()
+    };
+    VenueThread::start_with(config, Venue::BinanceUsdm)
+}
+
+fn key_file(dir: &Path, mode: u32) -> std::path::PathBuf {
+    std::fs::create_dir_all(dir).expect("dir");
+    let path = dir.join("keys.toml");
+    std::fs::write(&path, format!("api_key = \"{KEY}\"\napi_secret = \"{SECRET}\"\n")).expect("write");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    path
+}
+
+fn config(venue: &VenueThread, run_dir: &Path, keys: &Path) -> LiveConfig {
+    let text = format!(
+        r#"
+[live]
+mode = "live"
+run_dir = "{run_dir}"
+initial_equity = 100000
+reconcile_every_s = 1
+journal_fsync = "never"
+
+[[venue]]
+name = "binance-usdm"
+network = "local"
+rest = "{rest}"
+ws_public = "{ws}"
+credentials = {{ file = "{keys}" }}
+
+[instruments."binance-usdm.BTCUSDT"]
+tick_size = 0.1
+lot_size = 0.001
+
+[risk]
+max_position = 0.05
+
+[[strategy]]
+kind = "market_maker"
+name = "mm"
+instrument = "binance-usdm.BTCUSDT"
+order_size = 0.002
+half_spread_bps = 0.5
+max_position = 0.01
+"#,
+        run_dir = run_dir.display(),
+        rest = venue.rest,
+        ws = venue.ws,
+        keys = keys.display(),
+    );
+    LiveConfig::from_toml(&text).expect("valid config")
+}
+
+fn strategies(config: &LiveConfig) -> Vec<Box<dyn Strategy>> {
+    config
+        .strategies
+        .iter()
+        .map(|entry| match entry {
+            StrategyConfig::MarketMaker { name, config } => {
+                Box::new(MarketMaker::new(config.clone()).with_name(name.clone().unwrap_or_default()))
+                    as Box<dyn Strategy>
+            }
+            other => panic!("unexpected strategy {other:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn live_binance_usdm_orders_fill_at_the_local_venue_and_positions_agree() {
+    let dir = std::env::temp_dir().join(format!("ft-engine-live-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    let keys = key_file(&dir.join("keys"), 0o600);
+    let venue = venue();
+    let config = config(&venue, &dir.join("run"), &keys);
+    let strategies = strategies(&config);
+    let mut hooks = StopWhenQuiet {
+        done: Arc::clone(&venue.done),
+        last_messages: 0,
+        quiet_ticks: 0,
+        stop_after_messages: None,
+        stop: false,
+    };
+    let report = run(config, strategies, &mut hooks).expect("run succeeds");
+    let state = venue.finish();
+    let open_at_venue = state.orders.iter().filter(|order| matches!(order.status, "NEW" | "PARTIALLY_FILLED")).count();
+    assert_eq!(open_at_venue, 0, "cancel on stop left nothing working at the venue: {:?}", state.orders);
+    assert!(report.orders > 0 && report.fills > 0, "{report:#?}");
+    assert_eq!(report.open_orders, 0, "{report:#?}");
+    let venue_size: Decimal = state
+        .positions
+        .iter()
+        .find(|position| position.symbol == "BTCUSDT")
+        .map_or(Decimal::ZERO, |position| position.size);
+    assert_eq!(Decimal::from_fixed(report.positions[0].quantity, 3), venue_size, "{report:#?}");
+    assert_eq!(report.duplicate_fills, 0, "REST answers and stream updates of one fill count once");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_key_file_readable_by_others_stops_the_run_before_anything_is_sent() {
+    let dir = std::env::temp_dir().join(format!("ft-engine-keyperm-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    let keys = key_file(&dir.join("keys"), 0o644);
+    let venue = venue();
+    let config = config(&venue, &dir.join("run"), &keys);
+    let strategies = strategies(&config);
+    let mut hooks = StopWhenQuiet {
+        done: Arc::clone(&venue.done),
+        last_messages: 0,
+        quiet_ticks: 0,
+        stop_after_messages: None,
+        stop: true,
+    };
+    let error = run(config, strategies, &mut hooks).expect_err("refused");
+    assert!(matches!(error, LiveError::Credentials { .. }), "{error}");
+    assert!(error.to_string().contains("mode 644"), "{error}");
+    assert!(!error.to_string().contains(SECRET));
+    let state = venue.finish();
+    assert!(state.orders.is_empty());
+    std::fs::remove_dir_all(&dir).ok();
+}

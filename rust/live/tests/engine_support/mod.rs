@@ -1,0 +1,116 @@
+//! Helpers of the engine tests: a local venue on its own thread, and hooks that stop a run once the
+//! replay is over.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::thread;
+
+use ferrotrade_live::{LiveHooks, LiveStatus};
+use ferrotrade_localvenue::{LocalVenue, LocalVenueConfig, VenueState};
+use ferrotrade_model::Venue;
+
+pub fn data(relative: &str) -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data")).join(relative)
+}
+
+/// A local venue on its own thread and runtime; dropped with the sender.
+pub struct VenueThread {
+    pub rest: String,
+    pub ws: String,
+    pub done: Arc<AtomicBool>,
+    shutdown: mpsc::Sender<mpsc::Sender<VenueState>>,
+    handle: Option<thread::JoinHandle<()>>,
+}
+
+impl VenueThread {
+    pub fn start(capture: PathBuf, venue: Venue) -> VenueThread {
+        VenueThread::start_with(
+            LocalVenueConfig { replay: vec![capture], start_paused: true, ..LocalVenueConfig::default() },
+            venue,
+        )
+    }
+
+    pub fn start_with(config: LocalVenueConfig, venue: Venue) -> VenueThread {
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let (shutdown, shutdown_rx) = mpsc::channel::<mpsc::Sender<VenueState>>();
+        let done = Arc::new(AtomicBool::new(false));
+        let replay_done = Arc::clone(&done);
+        let handle = thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+            runtime.block_on(async move {
+                let local = LocalVenue::start(config).await.expect("local venue starts");
+                ready_tx.send((local.rest_base(), local.ws_base(venue))).expect("ready");
+                // Shut down on request at any time; note the end of the replay when it comes first.
+                let mut shutdown = tokio::task::spawn_blocking(move || shutdown_rx.recv().ok());
+                let reply = tokio::select! {
+                    reply = &mut shutdown => reply.ok().flatten(),
+                    () = local.replay_done() => {
+                        replay_done.store(true, Ordering::SeqCst);
+                        shutdown.await.ok().flatten()
+                    }
+                };
+                if let Some(reply) = reply {
+                    reply.send(local.state()).ok();
+                }
+                local.shutdown().await;
+            });
+        });
+        let (rest, ws) = ready_rx.recv().expect("venue address");
+        VenueThread { rest, ws, done, shutdown, handle: Some(handle) }
+    }
+}
+
+impl VenueThread {
+    /// Waits for the end of the replay, then returns the venue's final state and stops it.
+    pub fn finish(mut self) -> VenueState {
+        let (reply, state) = mpsc::channel();
+        self.shutdown.send(reply).expect("venue thread alive");
+        let state = state.recv().expect("venue state");
+        if let Some(handle) = self.handle.take() {
+            handle.join().ok();
+        }
+        state
+    }
+}
+
+impl Drop for VenueThread {
+    fn drop(&mut self) {
+        let (reply, _state) = mpsc::channel();
+        self.shutdown.send(reply).ok();
+        if let Some(handle) = self.handle.take() {
+            handle.join().ok();
+        }
+    }
+}
+
+/// Stops once the replay is over and the engine has had no new message for a tick, or after
+/// `stop_after_messages` messages.
+pub struct StopWhenQuiet {
+    pub done: Arc<AtomicBool>,
+    pub last_messages: u64,
+    pub quiet_ticks: u32,
+    pub stop_after_messages: Option<u64>,
+    pub stop: bool,
+}
+
+impl LiveHooks for StopWhenQuiet {
+    fn should_stop(&mut self) -> bool {
+        self.stop
+    }
+
+    fn on_status(&mut self, status: &LiveStatus) {
+        if self.stop_after_messages.is_some_and(|limit| status.messages >= limit) {
+            self.stop = true;
+        }
+        if self.done.load(Ordering::SeqCst) && status.messages == self.last_messages {
+            self.quiet_ticks += 1;
+            self.stop |= self.quiet_ticks >= 3;
+        } else {
+            self.quiet_ticks = 0;
+        }
+        self.last_messages = status.messages;
+    }
+}
