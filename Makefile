@@ -65,6 +65,7 @@ bench: $(VENV)/.dev-deps
 	cargo build --release -p ferrotrade-book --example replay_rows
 	$(BIN)/python benchmarks/book_replay.py
 	$(BIN)/python benchmarks/backtest_mm.py
+	$(BIN)/python benchmarks/live_latency.py
 
 clean:
 	rm -rf $(VENV) build target

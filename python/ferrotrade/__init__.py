@@ -29,10 +29,11 @@ from ferrotrade.exceptions import (
     PrecisionError,
     SequenceGapError,
     StrategyError,
+    VenueError,
 )
 
 if TYPE_CHECKING:
-    from ferrotrade import backtest, data, research
+    from ferrotrade import backtest, data, live, research
     from ferrotrade.book import OrderBook
     from ferrotrade.strategy import Strategy
 
@@ -47,10 +48,12 @@ __all__ = [
     "SequenceGapError",
     "Strategy",
     "StrategyError",
+    "VenueError",
     "__version__",
     "backtest",
     "data",
     "exceptions",
+    "live",
     "research",
 ]
 
@@ -60,6 +63,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "Strategy": ("ferrotrade.strategy", "Strategy"),
     "backtest": ("ferrotrade.backtest", None),
     "data": ("ferrotrade.data", None),
+    "live": ("ferrotrade.live", None),
     "research": ("ferrotrade.research", None),
 }
 

@@ -40,6 +40,7 @@ class StrategyError(FerrotradeError):
     ts: int
 
 class OrderStateError(FerrotradeError): ...
+class VenueError(FerrotradeError): ...
 
 __all__ += ["OrderStateError", "StrategyError"]
 
@@ -228,3 +229,14 @@ class Fill:
     def ts_recv(self) -> int: ...
 
 __all__ += ["Bar", "Context", "Fill", "Mark", "OrderEvent", "Trade", "run_backtest"]
+
+def run_live(
+    config_json: str,
+    base_dir: str,
+    strategies: list[Any],
+    strategy_base: type,
+    on_status: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]: ...
+def serve_venue(config_json: str, on_ready: Callable[[str], None] | None = None) -> dict[str, Any]: ...
+
+__all__ += ["VenueError", "run_live", "serve_venue"]

@@ -19,6 +19,7 @@ class                    raised when
 ``ConfigError``          invalid configuration or arguments (unknown kind, venue, symbol ...)
 ``StrategyError``        a strategy callback failed; ``strategy``, ``ts``; the cause is its exception
 ``OrderStateError``      an order event the order state machine does not allow
+``VenueError``           a venue refused the engine for good (bad key, unreachable endpoint)
 =======================  ==========================================================================
 
 Examples
@@ -37,6 +38,7 @@ from ferrotrade._core import (
     PrecisionError,
     SequenceGapError,
     StrategyError,
+    VenueError,
 )
 
 __all__ = [
@@ -48,4 +50,5 @@ __all__ = [
     "PrecisionError",
     "SequenceGapError",
     "StrategyError",
+    "VenueError",
 ]

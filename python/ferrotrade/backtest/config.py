@@ -18,13 +18,12 @@ ferrotrade.exceptions.ConfigError: <dict>: report.colour: unknown key (known: pa
 
 from __future__ import annotations
 
-import copy
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ferrotrade.config_file import read_config
 from ferrotrade.exceptions import ConfigError
 
 __all__ = ["LoadedConfig", "ReportSettings", "load_config"]
@@ -110,19 +109,6 @@ def load_config(config: str | Path | Mapping[str, Any]) -> LoadedConfig:
     ConfigError
         The file is missing or is not valid TOML (with line and column), or ``[report]`` is wrong.
     """
-    if isinstance(config, Mapping):
-        data = copy.deepcopy(dict(config))
-        base_dir, source = Path.cwd(), "<dict>"
-    else:
-        path = Path(config)
-        source = str(path)
-        try:
-            with path.open("rb") as file:
-                data = tomllib.load(file)
-        except FileNotFoundError:
-            raise ConfigError(f"{source}: no such configuration file") from None
-        except tomllib.TOMLDecodeError as error:
-            raise ConfigError(f"{source}: invalid TOML: {error}") from None
-        base_dir = path.resolve().parent
+    data, base_dir, source = read_config(config)
     report = _report_settings(data.pop("report", None), source, base_dir)
     return LoadedConfig(engine=data, base_dir=base_dir, source=source, report=report)

@@ -23,7 +23,7 @@ from typing import Annotated
 import typer
 
 from ferrotrade import __version__
-from ferrotrade.cli import backtest, data
+from ferrotrade.cli import backtest, data, live, venue
 
 __all__ = ["app", "main"]
 
@@ -35,6 +35,8 @@ app = typer.Typer(
 )
 app.add_typer(data.app, name="data")
 app.command("backtest")(backtest.backtest_command)
+app.command("live")(live.live_command)
+app.add_typer(venue.app, name="venue")
 
 
 def _print_version(value: bool) -> None:

@@ -15,13 +15,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from ferrotrade.backtest import load_config, run
-from ferrotrade.cli.data import EXIT_ERROR, EXIT_INTERRUPTED, describe_error
-from ferrotrade.exceptions import FerrotradeError, StrategyError
+from ferrotrade.cli.data import expected_errors
 from ferrotrade.research.report import metrics_table
 
 __all__ = ["backtest_command"]
@@ -47,7 +45,7 @@ def backtest_command(
     ] = False,
 ) -> None:
     """Run a backtest over catalog data and write its report."""
-    try:
+    with expected_errors():
         loaded = load_config(config)
         columns = (
             TextColumn("{task.description}"),
@@ -67,15 +65,6 @@ def backtest_command(
         if not no_report:
             path = report or loaded.report.path or Path("reports") / f"{config.stem}.html"
             path = result.write_report(path)
-    except StrategyError as error:
-        _err.print(f"[bold red]strategy failed:[/bold red] {escape(str(error))}", soft_wrap=True)
-        raise typer.Exit(EXIT_ERROR) from None
-    except (FerrotradeError, OSError) as error:
-        _err.print(f"[bold red]error:[/bold red] [red]{escape(describe_error(error))}[/red]", soft_wrap=True)
-        raise typer.Exit(EXIT_ERROR) from None
-    except KeyboardInterrupt:
-        _err.print("[yellow]interrupted[/yellow]")
-        raise typer.Exit(EXIT_INTERRUPTED) from None
     if as_json:
         payload = {
             "metrics": result.metrics.as_dict(),

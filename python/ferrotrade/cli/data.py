@@ -28,9 +28,9 @@ from rich.progress import (
 
 from ferrotrade.cli.render import import_table, info_records, info_table, verify_summary_table, verify_table
 from ferrotrade.data import import_captures, info, verify
-from ferrotrade.exceptions import FerrotradeError
+from ferrotrade.exceptions import FerrotradeError, StrategyError
 
-__all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_NOT_OK", "app"]
+__all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_NOT_OK", "app", "describe_error", "expected_errors"]
 
 EXIT_NOT_OK = 1
 """``data verify``: at least one book is not ok."""
@@ -69,15 +69,21 @@ def describe_error(error: BaseException) -> str:
 
 
 @contextmanager
-def _expected_errors() -> Iterator[None]:
-    """Turn expected errors into a red line and exit code 2, Ctrl-C into exit code 130."""
+def expected_errors(interrupted: str = "interrupted") -> Iterator[None]:
+    """Turn expected errors into a red line and exit code 2, Ctrl-C into exit code 130.
+
+    A failed strategy prints its traceback (the message carries it); ``interrupted`` is what Ctrl-C prints.
+    """
     try:
         yield
+    except StrategyError as error:
+        _err.print(f"[bold red]strategy failed:[/bold red] {escape(str(error))}", soft_wrap=True)
+        raise typer.Exit(EXIT_ERROR) from None
     except (FerrotradeError, OSError) as error:
         _err.print(f"[bold red]error:[/bold red] [red]{escape(describe_error(error))}[/red]", soft_wrap=True)
         raise typer.Exit(EXIT_ERROR) from None
     except KeyboardInterrupt:
-        _err.print("[yellow]interrupted[/yellow]")
+        _err.print(f"[yellow]{interrupted}[/yellow]")
         raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
@@ -113,7 +119,7 @@ def import_command(
     ] = False,
 ) -> None:
     """Import captures into a Parquet catalog, all or nothing (the catalog is unchanged on error)."""
-    with _expected_errors(), _progress_bar("importing") as update:
+    with expected_errors(), _progress_bar("importing") as update:
         summary = import_captures(
             paths, catalog, chunk_rows=chunk_rows, skip_bad_records=skip_bad_records, progress=update
         )
@@ -146,7 +152,7 @@ def verify_command(
     Exit code 0 when every book is ok (no gap, never crossed, no BBO mismatch, no bad record), 1 when at
     least one is not (or no book or instrument was found), 2 on an error.
     """
-    with _expected_errors():
+    with expected_errors():
         reports = verify(paths, skip_bad_records=skip_bad_records)
     if as_json:
         _print_json([report.to_dict() for report in reports])
@@ -169,7 +175,7 @@ def info_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the table as a JSON list.")] = False,
 ) -> None:
     """Show what a catalog holds: one row per kind, venue and symbol."""
-    with _expected_errors():
+    with expected_errors():
         table = info(catalog)
     if as_json:
         _print_json(info_records(table))

@@ -17,6 +17,7 @@ mod book;
 mod data;
 mod detach;
 mod errors;
+mod live;
 
 /// The native core of ferrotrade.
 #[pymodule]
@@ -26,5 +27,6 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     book::register(module)?;
     data::register(module)?;
     backtest::register(module)?;
+    live::register(module)?;
     Ok(())
 }

@@ -30,7 +30,7 @@ use pyo3::types::{PyDict, PyList};
 
 use crate::arrow::ArrowBatches;
 use crate::errors::{BookIntegrityError, ConfigError, DataFormatError, OrderStateError, StrategyError};
-use pystrategy::PyStrategy;
+pub(crate) use pystrategy::PyStrategy;
 use source::CatalogSource;
 
 /// Rows per chunk read from the catalog.
@@ -53,10 +53,10 @@ fn unique_name(base: &str, taken: &[String]) -> String {
 }
 
 /// The Rust strategies of the configuration (Python ones are built by [`python_strategies`]).
-fn rust_strategies(config: &BacktestConfig) -> PyResult<Vec<Box<dyn Strategy + Send>>> {
+pub(crate) fn rust_strategies(entries: &[StrategyConfig]) -> PyResult<Vec<Box<dyn Strategy + Send>>> {
     let mut strategies: Vec<Box<dyn Strategy + Send>> = Vec::new();
     let mut names: Vec<String> = Vec::new();
-    for (index, entry) in config.strategies.iter().enumerate() {
+    for (index, entry) in entries.iter().enumerate() {
         let key = format!("strategy[{index}]");
         let strategy: Box<dyn Strategy + Send> = match entry {
             StrategyConfig::MarketMaker { name, config } => {
@@ -76,9 +76,12 @@ fn rust_strategies(config: &BacktestConfig) -> PyResult<Vec<Box<dyn Strategy + S
 }
 
 /// Imports and builds the `kind = "python"` strategies of the configuration.
-fn python_strategies(py: Python<'_>, config: &BacktestConfig) -> PyResult<Vec<(Py<PyAny>, Option<String>)>> {
+pub(crate) fn python_strategies(
+    py: Python<'_>,
+    entries: &[StrategyConfig],
+) -> PyResult<Vec<(Py<PyAny>, Option<String>)>> {
     let mut objects = Vec::new();
-    for (index, entry) in config.strategies.iter().enumerate() {
+    for (index, entry) in entries.iter().enumerate() {
         let StrategyConfig::Python { name, class, params } = entry else { continue };
         let key = format!("strategy[{index}].class");
         let (module, class_name) = class
@@ -434,8 +437,8 @@ pub fn run_backtest<'py>(
     progress: Option<Py<PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let config = BacktestConfig::from_json(config_json).map_err(|error| config_error(&error.key, &error.message))?;
-    let rust = rust_strategies(&config)?;
-    let mut python_objects = python_strategies(py, &config)?;
+    let rust = rust_strategies(&config.strategies)?;
+    let mut python_objects = python_strategies(py, &config.strategies)?;
     python_objects.extend(strategies.into_iter().map(|object| (object, None)));
     let python_errors: Rc<RefCell<Vec<(String, PyErr)>>> = Rc::new(RefCell::new(Vec::new()));
     let mut python: Vec<PyStrategy> = Vec::new();

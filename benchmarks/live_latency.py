@@ -1,0 +1,121 @@
+"""Latency of the live engine's pipeline on the bundled real Binance USD-M BTCUSDT session.
+
+The built-in market maker of ``examples/live_replay_mm.toml`` runs in two modes over the same capture
+(``tests/data/sessions/binance-usdm/btcusdt_20240808.gz``, six minutes of depth diffs, bookTicker and
+trades with the REST snapshot, as recorded):
+
+- ``replay``: an in-process local venue replays the capture over WebSocket and the engine trades against
+  it with live order entry: signed REST orders, fills back on the listenKey user-data stream;
+- ``paper``: the same replayed market data, orders filled in-process by the simulated venue.
+
+Each run lasts ``--seconds`` (the engine stops cleanly then: strategies' ``on_stop``, open orders
+cancelled); with ``--speed max`` the venue sends the capture as fast as the engine reads it, so the whole
+session is usually through within the first second and the rest of the run is idle.
+
+Printed per mode: the engine's own HDR histograms per stage (``frame_to_book``: frame received to book
+updated; ``book_to_decision``: book to the strategy's order; ``decision_to_risk``; ``risk_to_wire``: risk
+passed to the request written; ``frame_to_wire``: the whole path), p50 / p99 / p99.9 / max in
+microseconds; messages and a messages/s lower bound (messages over the time until the status line
+(about once a second) first showed the final count); orders and fills. Also the machine load and a
+warning when the extension looks like a dev build. The figures are printed, never asserted.
+
+Build the extension in release first (``make bench`` does): a dev build is several times slower.
+
+Usage::
+
+    python benchmarks/live_latency.py [--seconds 6] [--speed max|N] [--modes replay,paper]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import ferrotrade as ft
+from ferrotrade import _core
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "examples" / "live_replay_mm.toml"
+CAPTURE = REPO / "tests" / "data" / "sessions" / "binance-usdm" / "btcusdt_20240808.gz"
+STAGES = ("frame_to_book", "book_to_decision", "decision_to_risk", "risk_to_wire", "frame_to_wire")
+# A release build of the extension is a few tens of MB; a dev build carries debug info and is far larger.
+DEV_BUILD_BYTES = 150 * 1024 * 1024
+
+
+def build_hint() -> str:
+    """A one-line guess of the extension's build profile (from its size, or FERROTRADE_PROFILE)."""
+    path = Path(_core.__file__)
+    size = path.stat().st_size
+    declared = os.environ.get("FERROTRADE_PROFILE")
+    if declared:
+        return f"extension {path.name}: {size / 2**20:.0f} MiB, profile {declared} (FERROTRADE_PROFILE)"
+    if size > DEV_BUILD_BYTES:
+        return (
+            f"WARNING: extension {path.name} is {size / 2**20:.0f} MiB: looks like a dev build "
+            "(figures are several times slower than release; `make bench` builds release)"
+        )
+    return f"extension {path.name}: {size / 2**20:.0f} MiB (release build)"
+
+
+def config(run_dir: Path, speed: str) -> dict[str, Any]:
+    """The example configuration with absolute paths, a fresh journal folder and the replay speed."""
+    data = tomllib.loads(EXAMPLE.read_text())
+    data["live"]["run_dir"] = str(run_dir)
+    data["replay"]["paths"] = [str(CAPTURE)]
+    data["replay"]["speed"] = speed if speed == "max" else float(speed)
+    return data
+
+
+def run_mode(mode: str, speed: str, seconds: float) -> None:
+    """Run the market maker in ``mode`` and print its latency table and counters."""
+    samples: list[tuple[float, int]] = []
+    started = time.perf_counter()
+
+    def on_status(status: dict[str, Any]) -> None:
+        samples.append((time.perf_counter() - started, int(status["messages"])))
+
+    with tempfile.TemporaryDirectory(prefix="ft-live-bench-") as run_dir:
+        report = ft.live.run(config(Path(run_dir), speed), mode=mode, stop_after=seconds, on_status=on_status)
+    counters = report.counters
+    messages = counters.get("messages", 0)
+    # The first status that already showed the final count bounds the time the replay took.
+    through = next((at for at, seen in samples if seen >= messages), report.wall_seconds)
+    print(f"\n== {mode} (speed {speed}, {report.wall_seconds:.1f} s) ==")
+    print(f"{'stage':<18}{'count':>9}{'p50 us':>10}{'p99 us':>10}{'p99.9 us':>10}{'max us':>10}")
+    rows = {row[0]: row for row in report.latency_rows()}
+    for stage in STAGES:
+        if stage not in rows:
+            print(f"{stage:<18}{'-':>9}")
+            continue
+        _, count, p50, p99, p999, worst = rows[stage]
+        print(f"{stage:<18}{count:>9,}{p50:>10.1f}{p99:>10.1f}{p999:>10.1f}{worst:>10.1f}")
+    print(
+        f"messages {messages:,} (>= {messages / through:,.0f}/s: all in by {through:.1f} s), "
+        f"orders {counters.get('orders', 0)}, amends {counters.get('amends', 0)}, "
+        f"cancels {counters.get('cancels', 0)}, fills {counters.get('fills', 0)}, "
+        f"rejects {sum(v for k, v in counters.items() if k.startswith('rejects.'))}, "
+        f"resyncs {counters.get('resyncs', 0)}"
+    )
+
+
+def main() -> None:
+    """Parse the arguments and run each mode."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=6.0, help="length of each run (default 6)")
+    parser.add_argument("--speed", default="max", help="replay speed: 'max' or a multiple of recorded time")
+    parser.add_argument("--modes", default="replay,paper", help="comma-separated modes (replay, paper)")
+    args = parser.parse_args()
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(f"ferrotrade {ft.__version__}; {build_hint()}")
+    print(f"machine: {os.cpu_count()} CPUs, load average (1, 5, 15 min) {load}")
+    for mode in args.modes.split(","):
+        run_mode(mode.strip(), args.speed, args.seconds)
+
+
+if __name__ == "__main__":
+    main()
