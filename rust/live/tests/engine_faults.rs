@@ -12,14 +12,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use engine_support::{StopWhenQuiet, VenueThread, data};
-use ferrotrade_live::config::LiveConfig;
+use engine_support::{StopWhenQuiet, VenueThread, data, live_config, market_makers};
 use ferrotrade_live::{LiveHooks, LiveReport, LiveStatus, run};
 use ferrotrade_localvenue::{ApiAccount, FaultConfig, LocalVenueConfig, SessionLimits, Speed, VenueState};
 use ferrotrade_model::{Decimal, Venue};
-use ferrotrade_sim::engine::StrategyConfig;
-use ferrotrade_strategy::Strategy;
-use ferrotrade_strategy::builtin::MarketMaker;
 use ferrotrade_venues::auth::Secret;
 
 const KEY: &str = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
@@ -48,62 +44,6 @@ fn scratch(name: &str) -> (PathBuf, PathBuf) {
     std::fs::write(&keys, format!("api_key = \"{KEY}\"\napi_secret = \"{SECRET}\"\n")).expect("write");
     std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o600)).expect("chmod");
     (dir, keys)
-}
-
-fn config(venue: &VenueThread, run_dir: &Path, keys: &Path) -> LiveConfig {
-    let text = format!(
-        r#"
-[live]
-mode = "live"
-run_dir = "{run_dir}"
-initial_equity = 100000
-reconcile_every_s = 1
-journal_fsync = "never"
-
-[[venue]]
-name = "binance-usdm"
-network = "local"
-rest = "{rest}"
-ws_public = "{ws}"
-credentials = {{ file = "{keys}" }}
-
-[instruments."binance-usdm.BTCUSDT"]
-tick_size = 0.1
-lot_size = 0.001
-
-[risk]
-max_position = 0.05
-
-[[strategy]]
-kind = "market_maker"
-name = "mm"
-instrument = "binance-usdm.BTCUSDT"
-order_size = 0.002
-half_spread_bps = 0.5
-max_position = 0.01
-requote_threshold_ticks = 1
-min_requote_interval_ms = 0
-"#,
-        run_dir = run_dir.display(),
-        rest = venue.rest,
-        ws = venue.ws,
-        keys = keys.display(),
-    );
-    LiveConfig::from_toml(&text).expect("valid config")
-}
-
-fn strategies(config: &LiveConfig) -> Vec<Box<dyn Strategy>> {
-    config
-        .strategies
-        .iter()
-        .map(|entry| match entry {
-            StrategyConfig::MarketMaker { name, config } => {
-                Box::new(MarketMaker::new(config.clone()).with_name(name.clone().unwrap_or_default()))
-                    as Box<dyn Strategy>
-            }
-            other => panic!("unexpected strategy {other:?}"),
-        })
-        .collect()
 }
 
 /// [`StopWhenQuiet`] that also keeps the last book sync state the engine reported.
@@ -137,8 +77,9 @@ fn run_against(venue: VenueThread, name: &str) -> (LiveReport, VenueState, Strin
 /// As [`run_against`], plus how many times the engine's status showed the book coming (back) into sync.
 fn run_watched(venue: VenueThread, name: &str) -> (LiveReport, VenueState, String, u32) {
     let (dir, keys) = scratch(name);
-    let config = config(&venue, &dir.join("run"), &keys);
-    let strategies = strategies(&config);
+    let config =
+        live_config(&venue, &dir.join("run"), &keys, "requote_threshold_ticks = 1\nmin_requote_interval_ms = 0\n");
+    let strategies = market_makers(&config);
     let inner = StopWhenQuiet {
         done: Arc::clone(&venue.done),
         last_messages: 0,

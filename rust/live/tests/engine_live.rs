@@ -8,14 +8,10 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::Arc;
 
-use engine_support::{StopWhenQuiet, VenueThread, data};
-use ferrotrade_live::config::LiveConfig;
+use engine_support::{StopWhenQuiet, VenueThread, data, live_config, market_makers};
 use ferrotrade_live::{LiveError, run};
 use ferrotrade_localvenue::{ApiAccount, LocalVenueConfig};
 use ferrotrade_model::{Decimal, Venue};
-use ferrotrade_sim::engine::StrategyConfig;
-use ferrotrade_strategy::Strategy;
-use ferrotrade_strategy::builtin::MarketMaker;
 use ferrotrade_venues::auth::Secret;
 
 const KEY: &str = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
@@ -40,68 +36,14 @@ fn key_file(dir: &Path, mode: u32) -> std::path::PathBuf {
     path
 }
 
-fn config(venue: &VenueThread, run_dir: &Path, keys: &Path) -> LiveConfig {
-    let text = format!(
-        r#"
-[live]
-mode = "live"
-run_dir = "{run_dir}"
-initial_equity = 100000
-reconcile_every_s = 1
-journal_fsync = "never"
-
-[[venue]]
-name = "binance-usdm"
-network = "local"
-rest = "{rest}"
-ws_public = "{ws}"
-credentials = {{ file = "{keys}" }}
-
-[instruments."binance-usdm.BTCUSDT"]
-tick_size = 0.1
-lot_size = 0.001
-
-[risk]
-max_position = 0.05
-
-[[strategy]]
-kind = "market_maker"
-name = "mm"
-instrument = "binance-usdm.BTCUSDT"
-order_size = 0.002
-half_spread_bps = 0.5
-max_position = 0.01
-"#,
-        run_dir = run_dir.display(),
-        rest = venue.rest,
-        ws = venue.ws,
-        keys = keys.display(),
-    );
-    LiveConfig::from_toml(&text).expect("valid config")
-}
-
-fn strategies(config: &LiveConfig) -> Vec<Box<dyn Strategy>> {
-    config
-        .strategies
-        .iter()
-        .map(|entry| match entry {
-            StrategyConfig::MarketMaker { name, config } => {
-                Box::new(MarketMaker::new(config.clone()).with_name(name.clone().unwrap_or_default()))
-                    as Box<dyn Strategy>
-            }
-            other => panic!("unexpected strategy {other:?}"),
-        })
-        .collect()
-}
-
 #[test]
 fn live_binance_usdm_orders_fill_at_the_local_venue_and_positions_agree() {
     let dir = std::env::temp_dir().join(format!("ft-engine-live-{}", std::process::id()));
     std::fs::remove_dir_all(&dir).ok();
     let keys = key_file(&dir.join("keys"), 0o600);
     let venue = venue();
-    let config = config(&venue, &dir.join("run"), &keys);
-    let strategies = strategies(&config);
+    let config = live_config(&venue, &dir.join("run"), &keys, "");
+    let strategies = market_makers(&config);
     let mut hooks = StopWhenQuiet {
         done: Arc::clone(&venue.done),
         last_messages: 0,
@@ -131,8 +73,8 @@ fn a_key_file_readable_by_others_stops_the_run_before_anything_is_sent() {
     std::fs::remove_dir_all(&dir).ok();
     let keys = key_file(&dir.join("keys"), 0o644);
     let venue = venue();
-    let config = config(&venue, &dir.join("run"), &keys);
-    let strategies = strategies(&config);
+    let config = live_config(&venue, &dir.join("run"), &keys, "");
+    let strategies = market_makers(&config);
     let mut hooks = StopWhenQuiet {
         done: Arc::clone(&venue.done),
         last_messages: 0,

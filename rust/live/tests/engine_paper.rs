@@ -7,14 +7,11 @@ mod engine_support;
 use std::path::Path;
 use std::sync::Arc;
 
-use engine_support::{StopWhenQuiet, VenueThread, data};
+use engine_support::{StopWhenQuiet, VenueThread, data, market_makers};
 use ferrotrade_live::config::LiveConfig;
 use ferrotrade_live::journal::JOURNAL_FILE;
 use ferrotrade_live::{LiveReport, run};
 use ferrotrade_model::Venue;
-use ferrotrade_sim::engine::StrategyConfig;
-use ferrotrade_strategy::Strategy;
-use ferrotrade_strategy::builtin::MarketMaker;
 
 fn config(venue: &VenueThread, run_dir: &Path) -> LiveConfig {
     let text = format!(
@@ -57,20 +54,6 @@ max_position = 0.01
     LiveConfig::from_toml(&text).expect("valid config")
 }
 
-fn strategies(config: &LiveConfig) -> Vec<Box<dyn Strategy>> {
-    config
-        .strategies
-        .iter()
-        .map(|entry| match entry {
-            StrategyConfig::MarketMaker { name, config } => {
-                Box::new(MarketMaker::new(config.clone()).with_name(name.clone().unwrap_or_default()))
-                    as Box<dyn Strategy>
-            }
-            other => panic!("unexpected strategy {other:?}"),
-        })
-        .collect()
-}
-
 /// Signed sum of the journal's fills per trade id (each trade once), and the number of fill records.
 fn journal_fills(run_dir: &Path) -> (i64, usize, Vec<u64>) {
     let text = std::fs::read_to_string(run_dir.join(JOURNAL_FILE)).expect("journal");
@@ -94,7 +77,7 @@ fn journal_fills(run_dir: &Path) -> (i64, usize, Vec<u64>) {
 fn run_once(run_dir: &Path, stop_after_messages: Option<u64>) -> LiveReport {
     let venue = VenueThread::start(data("sessions/binance-usdm/btcusdt_20240808.gz"), Venue::BinanceUsdm);
     let config = config(&venue, run_dir);
-    let strategies = strategies(&config);
+    let strategies = market_makers(&config);
     let mut hooks = StopWhenQuiet {
         done: Arc::clone(&venue.done),
         last_messages: 0,

@@ -2,15 +2,19 @@
 //! replay is over.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::thread;
 
+use ferrotrade_live::config::LiveConfig;
 use ferrotrade_live::{LiveHooks, LiveStatus};
 use ferrotrade_localvenue::{LocalVenue, LocalVenueConfig, VenueState};
 use ferrotrade_model::Venue;
+use ferrotrade_sim::engine::StrategyConfig;
+use ferrotrade_strategy::Strategy;
+use ferrotrade_strategy::builtin::MarketMaker;
 
 pub fn data(relative: &str) -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data")).join(relative)
@@ -113,4 +117,62 @@ impl LiveHooks for StopWhenQuiet {
         }
         self.last_messages = status.messages;
     }
+}
+
+/// A live-mode configuration against `venue` with the market maker; `extra` is appended to its
+/// `[[strategy]]` table.
+pub fn live_config(venue: &VenueThread, run_dir: &Path, keys: &Path, extra: &str) -> LiveConfig {
+    let text = format!(
+        r#"
+[live]
+mode = "live"
+run_dir = "{run_dir}"
+initial_equity = 100000
+reconcile_every_s = 1
+journal_fsync = "never"
+
+[[venue]]
+name = "binance-usdm"
+network = "local"
+rest = "{rest}"
+ws_public = "{ws}"
+credentials = {{ file = "{keys}" }}
+
+[instruments."binance-usdm.BTCUSDT"]
+tick_size = 0.1
+lot_size = 0.001
+
+[risk]
+max_position = 0.05
+
+[[strategy]]
+kind = "market_maker"
+name = "mm"
+instrument = "binance-usdm.BTCUSDT"
+order_size = 0.002
+half_spread_bps = 0.5
+max_position = 0.01
+{extra}"#,
+        run_dir = run_dir.display(),
+        rest = venue.rest,
+        ws = venue.ws,
+        keys = keys.display(),
+        extra = extra,
+    );
+    LiveConfig::from_toml(&text).expect("valid config")
+}
+
+/// The configured market makers.
+pub fn market_makers(config: &LiveConfig) -> Vec<Box<dyn Strategy>> {
+    config
+        .strategies
+        .iter()
+        .map(|entry| match entry {
+            StrategyConfig::MarketMaker { name, config } => {
+                Box::new(MarketMaker::new(config.clone()).with_name(name.clone().unwrap_or_default()))
+                    as Box<dyn Strategy>
+            }
+            other => panic!("unexpected strategy {other:?}"),
+        })
+        .collect()
 }
