@@ -90,11 +90,18 @@ fn random_hex() -> String {
     out
 }
 
-/// A local venue serving the replay on its own thread.
+/// A local venue serving the replay on its own thread; dropped without [`ReplayVenue::stop`] (an error
+/// before the run), it still stops the server.
 #[derive(Debug)]
 pub struct ReplayVenue {
     cancel: Arc<AtomicBool>,
-    thread: JoinHandle<Result<ServeReport, LocalVenueError>>,
+    thread: Option<JoinHandle<Result<ServeReport, LocalVenueError>>>,
+}
+
+impl Drop for ReplayVenue {
+    fn drop(&mut self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
 }
 
 /// Starts the local venue of `section` and points every venue of `config` at it.
@@ -143,7 +150,7 @@ pub fn start(py: Python<'_>, section: &ReplaySection, config: &mut LiveConfig) -
         venue.ws_private = Some(endpoints.ws_private);
         venue.credentials = Some(CredentialSource::Provided(credentials.clone()));
     }
-    Ok(ReplayVenue { cancel, thread })
+    Ok(ReplayVenue { cancel, thread: Some(thread) })
 }
 
 impl ReplayVenue {
@@ -151,10 +158,10 @@ impl ReplayVenue {
     ///
     /// # Errors
     /// The venue's own failure, if it stopped with one.
-    pub fn stop(self) -> PyResult<Py<PyDict>> {
+    pub fn stop(mut self) -> PyResult<Py<PyDict>> {
         self.cancel.store(true, Ordering::Relaxed);
-        let report = self
-            .thread
+        let thread = self.thread.take().ok_or_else(|| VenueError::new_err("replay: the local venue was stopped"))?;
+        let report = thread
             .join()
             .map_err(|_| VenueError::new_err("replay: the local venue thread panicked"))?
             .map_err(|error| local_venue_error(&error))?;
