@@ -9,7 +9,6 @@ mod engine_support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use engine_support::{StopWhenQuiet, VenueThread, data, live_config, market_makers};
@@ -80,13 +79,7 @@ fn run_watched(venue: VenueThread, name: &str) -> (LiveReport, VenueState, Strin
     let config =
         live_config(&venue, &dir.join("run"), &keys, "requote_threshold_ticks = 1\nmin_requote_interval_ms = 0\n");
     let strategies = market_makers(&config);
-    let inner = StopWhenQuiet {
-        done: Arc::clone(&venue.done),
-        last_messages: 0,
-        quiet_ticks: 0,
-        stop_after_messages: None,
-        stop: false,
-    };
+    let inner = StopWhenQuiet::after_replay(&venue);
     let mut hooks = Watch { inner, synced: Vec::new(), syncs: 0 };
     let report = run(config, strategies, &mut hooks).expect("run succeeds");
     let state = venue.finish();

@@ -6,7 +6,6 @@ mod engine_support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::sync::Arc;
 
 use engine_support::{StopWhenQuiet, VenueThread, data, live_config, market_makers};
 use ferrotrade_live::{LiveError, run};
@@ -44,13 +43,7 @@ fn live_binance_usdm_orders_fill_at_the_local_venue_and_positions_agree() {
     let venue = venue();
     let config = live_config(&venue, &dir.join("run"), &keys, "");
     let strategies = market_makers(&config);
-    let mut hooks = StopWhenQuiet {
-        done: Arc::clone(&venue.done),
-        last_messages: 0,
-        quiet_ticks: 0,
-        stop_after_messages: None,
-        stop: false,
-    };
+    let mut hooks = StopWhenQuiet::after_replay(&venue);
     let report = run(config, strategies, &mut hooks).expect("run succeeds");
     let state = venue.finish();
     let open_at_venue = state.orders.iter().filter(|order| matches!(order.status, "NEW" | "PARTIALLY_FILLED")).count();
@@ -75,13 +68,7 @@ fn a_key_file_readable_by_others_stops_the_run_before_anything_is_sent() {
     let venue = venue();
     let config = live_config(&venue, &dir.join("run"), &keys, "");
     let strategies = market_makers(&config);
-    let mut hooks = StopWhenQuiet {
-        done: Arc::clone(&venue.done),
-        last_messages: 0,
-        quiet_ticks: 0,
-        stop_after_messages: None,
-        stop: true,
-    };
+    let mut hooks = StopWhenQuiet { stop: true, ..StopWhenQuiet::after_replay(&venue) };
     let error = run(config, strategies, &mut hooks).expect_err("refused");
     assert!(matches!(error, LiveError::Credentials { .. }), "{error}");
     assert!(error.to_string().contains("mode 644"), "{error}");

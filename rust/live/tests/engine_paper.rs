@@ -5,7 +5,6 @@
 mod engine_support;
 
 use std::path::Path;
-use std::sync::Arc;
 
 use engine_support::{StopWhenQuiet, VenueThread, data, market_makers};
 use ferrotrade_live::config::LiveConfig;
@@ -78,13 +77,7 @@ fn run_once(run_dir: &Path, stop_after_messages: Option<u64>) -> LiveReport {
     let venue = VenueThread::start(data("sessions/binance-usdm/btcusdt_20240808.gz"), Venue::BinanceUsdm);
     let config = config(&venue, run_dir);
     let strategies = market_makers(&config);
-    let mut hooks = StopWhenQuiet {
-        done: Arc::clone(&venue.done),
-        last_messages: 0,
-        quiet_ticks: 0,
-        stop_after_messages,
-        stop: false,
-    };
+    let mut hooks = StopWhenQuiet { stop_after_messages, ..StopWhenQuiet::after_replay(&venue) };
     run(config, strategies, &mut hooks).expect("run succeeds")
 }
 

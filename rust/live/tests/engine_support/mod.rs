@@ -100,6 +100,19 @@ pub struct StopWhenQuiet {
     pub stop: bool,
 }
 
+impl StopWhenQuiet {
+    /// Hooks that stop once `venue` has replayed everything and the engine has gone quiet.
+    pub fn after_replay(venue: &VenueThread) -> StopWhenQuiet {
+        StopWhenQuiet {
+            done: Arc::clone(&venue.done),
+            last_messages: 0,
+            quiet_ticks: 0,
+            stop_after_messages: None,
+            stop: false,
+        }
+    }
+}
+
 impl LiveHooks for StopWhenQuiet {
     fn should_stop(&mut self) -> bool {
         self.stop
