@@ -12,9 +12,11 @@ Each run lasts ``--seconds`` (the engine stops cleanly then: strategies' ``on_st
 cancelled); with ``--speed max`` the venue sends the capture as fast as the engine reads it, so the whole
 session is usually through within the first second and the rest of the run is idle.
 
-Printed per mode: the engine's own HDR histograms per stage (``frame_to_book``: frame received to book
+Printed per mode: the engine's own HDR histograms per stage (``frame_to_engine``: frame received to the
+engine starting on it, i.e. the wait behind earlier work; ``frame_to_book``: frame received to book
 updated; ``book_to_decision``: book to the strategy's order; ``decision_to_risk``; ``risk_to_wire``: risk
-passed to the request written; ``frame_to_wire``: the whole path), p50 / p99 / p99.9 / max in
+passed to the request written; ``engine_to_wire``: the engine starting on the frame to the request
+written, the handling cost without the wait; ``frame_to_wire``: the whole path), p50 / p99 / p99.9 / max in
 microseconds; messages and a messages/s lower bound (messages over the time until the status line
 (about once a second) first showed the final count); orders and fills. Also the machine load and a
 warning when the extension looks like a dev build. The figures are printed, never asserted.
@@ -42,7 +44,15 @@ from ferrotrade import _core
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "live_replay_mm.toml"
 CAPTURE = REPO / "tests" / "data" / "sessions" / "binance-usdm" / "btcusdt_20240808.gz"
-STAGES = ("frame_to_book", "book_to_decision", "decision_to_risk", "risk_to_wire", "frame_to_wire")
+STAGES = (
+    "frame_to_engine",
+    "frame_to_book",
+    "book_to_decision",
+    "decision_to_risk",
+    "risk_to_wire",
+    "engine_to_wire",
+    "frame_to_wire",
+)
 # A release build of the extension is a few tens of MB; a dev build carries debug info and is far larger.
 DEV_BUILD_BYTES = 150 * 1024 * 1024
 

@@ -178,8 +178,8 @@ impl LiveCore {
         let client_id = self.store.create(request, now);
         self.owner.push(strategy);
         let index = request.instrument.get();
-        let strategy_name = self.strategy_names.get(usize::from(strategy)).cloned().unwrap_or_default();
-        if let Err(error) = self.journal.order(now, client_id, &strategy_name, &self.names[index], &request) {
+        let strategy_name = self.strategy_names.get(usize::from(strategy)).map_or("", String::as_str);
+        if let Err(error) = self.journal.order(now, client_id, strategy_name, &self.names[index], &request) {
             self.fail(error);
         }
         let position = self.account.position(request.instrument).quantity;
@@ -203,10 +203,22 @@ impl LiveCore {
         let event = OrderEvent { client_id, instrument: request.instrument, kind, ts_event: now, ts_recv: now };
         self.apply_local(strategy, event, matches!(kind, OrderEventKind::Denied(_)));
         if kind == OrderEventKind::Submitted {
+            // The order record reaches the file before the client id can reach the venue.
+            if let Err(error) = self.journal.write_ahead() {
+                self.fail(error);
+            }
             self.send(request.instrument, GatewayCommand::Submit { client_id, request });
             self.metrics.order_path(decided, passed, crate::clock::now_instant());
         }
         client_id
+    }
+
+    /// Writes the journal records appended since the last commit (see the journal's group-commit rule);
+    /// a failure is a fault that stops the run.
+    pub fn commit_journal(&mut self) {
+        if let Err(error) = self.journal.commit() {
+            self.fail(error);
+        }
     }
 
     /// Applies an event the engine itself produced (submitted, denied, pending) and journals it;

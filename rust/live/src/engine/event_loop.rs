@@ -131,6 +131,7 @@ impl Engine<'_> {
             let index = index as u16;
             self.call_start(index);
         }
+        self.core.commit_journal();
         hooks.on_ready(&self.status());
     }
 
@@ -175,7 +176,7 @@ impl Engine<'_> {
             match wake {
                 Wake::Feed(feed, input) => {
                     let received_at = input.received_at;
-                    self.core.metrics.frame(received_at);
+                    self.core.metrics.frame(received_at, crate::clock::now_instant());
                     let now = self.core.clock.at(received_at);
                     if now > self.core.now {
                         self.core.now = now;
@@ -218,6 +219,8 @@ impl Engine<'_> {
                     self.request_snapshots();
                 }
             }
+            // What handling this input journaled is written before the loop waits for the next one.
+            self.core.commit_journal();
         }
         self.events = events;
     }

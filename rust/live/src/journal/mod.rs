@@ -18,15 +18,24 @@
 //!   venue sends again after a restart is a duplicate and is not counted twice.
 //! - Client ids in the journal are dense (each session continues at the last id + 1), which is what the
 //!   OMS's dense id space needs; a gap is reported as corruption.
-//! - Every record is written with one `write` call to a file opened in append mode: a crashed process
-//!   loses at most the record being written, and a torn last line is cut off when the journal is opened
-//!   again. Fills are `fsync`ed (policy `fills`) because positions derive from them; an order record lost
-//!   to a power cut is re-learnt by reconciliation (an open order the OMS does not know).
+//! - Records are written in groups (group commit), each group copied at once into the file through its
+//!   memory map (see `log`: a copy, not a system call, and as safe against a crashed process). Before an
+//!   order leaves, the engine writes what is pending ([`Journal::write_ahead`]: the order's record and
+//!   every record before it are in the file before the venue can know the client id); at the end of
+//!   handling each input, before it waits for the next one, it commits ([`Journal::commit`]: the rest,
+//!   and the sync the policy asks for). A crashed process loses at most the records of the input being
+//!   handled (a cancel sent, a fill received: the venue still knows them, and the start's reconciliation
+//!   and order queries bring them back); the next open cuts the journal after its last complete line.
+//!   No system call and no disk flush sits between a decision and the wire.
+//! - One engine per run directory: the journal file is locked while open.
+//! - Fills are synced with their group (policy `fills`) because positions derive from them; an order
+//!   record lost to a power cut is re-learnt by reconciliation (an open order the OMS does not know).
 
+mod log;
 mod record;
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use ferrotrade_model::{ClientOrderId, OrderEvent, OrderEventKind, OrderRequest, UnixNanos};
@@ -43,10 +52,18 @@ pub const JOURNAL_FILE: &str = "journal.jsonl";
 #[derive(Debug)]
 pub struct Journal {
     path: PathBuf,
-    file: File,
+    log: log::AppendLog,
     fsync: FsyncPolicy,
-    line: Vec<u8>,
+    /// Records appended since the last commit, as JSONL.
+    pending: Vec<u8>,
+    /// The pending group holds a fill.
+    pending_fill: bool,
+    /// Written but not yet synced: anything, and a fill (what the policies `every` and `fills` sync).
+    unsynced: bool,
+    unsynced_fill: bool,
     records: u64,
+    /// Set by tests that simulate a crash: the destructor then does nothing a crash would not.
+    abandoned: bool,
 }
 
 /// What an existing journal holds, in order.
@@ -71,8 +88,8 @@ impl Journal {
     /// `instrument_names` (`venue.SYMBOL`, index order) resolve the journal's instrument names to indices.
     ///
     /// # Errors
-    /// [`LiveError::Journal`] for an I/O error, a corrupt record (with its line number), an instrument the
-    /// configuration no longer has, or a gap in the client ids.
+    /// [`LiveError::Journal`] for an I/O error, a journal another engine holds open, a corrupt record
+    /// (with its line number), an instrument the configuration no longer has, or a gap in the client ids.
     pub fn open(
         run_dir: &Path,
         instrument_names: &[String],
@@ -80,10 +97,37 @@ impl Journal {
     ) -> Result<(Journal, JournalState), LiveError> {
         std::fs::create_dir_all(run_dir).map_err(|error| journal_error(run_dir, error))?;
         let path = run_dir.join(JOURNAL_FILE);
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|error| journal_error(&path, error))?;
+        // Held for the life of the file handle: a second engine on this run directory is refused.
+        file.try_lock().map_err(|error| match error {
+            std::fs::TryLockError::WouldBlock => {
+                journal_error(&path, "another engine holds this run directory's journal")
+            }
+            std::fs::TryLockError::Error(error) => journal_error(&path, error),
+        })?;
+        // Read (and repaired) only under the lock: another engine may have the file mapped.
         let state = read_and_repair(&path, instrument_names)?;
-        let file =
-            OpenOptions::new().create(true).append(true).open(&path).map_err(|error| journal_error(&path, error))?;
-        Ok((Journal { path, file, fsync, line: Vec::with_capacity(512), records: 0 }, state))
+        let end = file.metadata().map_err(|error| journal_error(&path, error))?.len();
+        let log = log::AppendLog::new(file, end).map_err(|error| journal_error(&path, error))?;
+        let pending = Vec::with_capacity(4096);
+        let journal = Journal {
+            path,
+            log,
+            fsync,
+            pending,
+            pending_fill: false,
+            unsynced: false,
+            unsynced_fill: false,
+            records: 0,
+            abandoned: false,
+        };
+        Ok((journal, state))
     }
 
     /// The journal's path.
@@ -98,18 +142,20 @@ impl Journal {
         self.records
     }
 
-    /// Marks the start of a session whose first new client id is `next_client_id`.
+    /// Marks the start of a session whose first new client id is `next_client_id` (written at once).
     ///
     /// # Errors
     /// [`LiveError::Journal`] when the write fails.
     pub fn session(&mut self, ts: UnixNanos, next_client_id: u64) -> Result<(), LiveError> {
-        self.append(&Record::Session { ts: ts.0, next_client_id }, true)
+        self.append(&Record::Session { ts: ts.0, next_client_id }, true)?;
+        self.commit()
     }
 
-    /// Records a created order (before it is sent, so a crash never loses an id that reached the venue).
+    /// Appends a created order; the caller commits before the order is sent, so a crash never loses an
+    /// id that reached the venue.
     ///
     /// # Errors
-    /// [`LiveError::Journal`] when the write fails.
+    /// [`LiveError::Journal`] when the record cannot be serialized.
     pub fn order(
         &mut self,
         ts: UnixNanos,
@@ -122,44 +168,105 @@ impl Journal {
         self.append(&record, false)
     }
 
-    /// Records an event the OMS accepted; fills are forced to disk (policy `fills` or `every`).
+    /// Appends an event the OMS accepted; a group holding a fill is forced to disk when committed
+    /// (policy `fills` or `every`).
     ///
     /// # Errors
-    /// [`LiveError::Journal`] when the write or the fsync fails.
+    /// [`LiveError::Journal`] when the record cannot be serialized.
     pub fn event(&mut self, instrument: &str, event: &OrderEvent) -> Result<(), LiveError> {
         let is_fill = matches!(event.kind, OrderEventKind::Filled(_));
         self.append(&Record::event(instrument, event), is_fill)
     }
 
-    /// Forces everything written to disk.
+    /// Writes the records appended since the last commit with one `write` call, then syncs per the
+    /// policy: everything written (`every`), or everything written once a fill is among it (`fills`).
     ///
     /// # Errors
-    /// [`LiveError::Journal`] when the fsync fails.
-    pub fn flush(&mut self) -> Result<(), LiveError> {
-        self.file.sync_data().map_err(|error| journal_error(&self.path, error))
-    }
-
-    fn append(&mut self, record: &Record, is_fill: bool) -> Result<(), LiveError> {
-        self.line.clear();
-        serde_json::to_writer(&mut self.line, record).map_err(|error| journal_error(&self.path, error))?;
-        self.line.push(b'\n');
-        // One write of the whole line: append mode makes it atomic with respect to other appends, and a
-        // crash can only tear this line, which the next open cuts off.
-        self.file.write_all(&self.line).map_err(|error| journal_error(&self.path, error))?;
-        self.records += 1;
+    /// [`LiveError::Journal`] when the write or the fsync fails.
+    pub fn commit(&mut self) -> Result<(), LiveError> {
+        self.write_pending()?;
         let sync = match self.fsync {
-            FsyncPolicy::Every => true,
-            FsyncPolicy::Fills => is_fill,
+            FsyncPolicy::Every => self.unsynced,
+            FsyncPolicy::Fills => self.unsynced_fill,
             FsyncPolicy::Never => false,
         };
         if sync {
-            self.file.sync_data().map_err(|error| journal_error(&self.path, error))?;
+            self.log.sync().map_err(|error| journal_error(&self.path, error))?;
+            self.unsynced = false;
+            self.unsynced_fill = false;
         }
+        Ok(())
+    }
+
+    /// Writes what is pending without syncing it: the write-ahead of an order about to be sent, which
+    /// must not wait for a disk flush (the sync follows with the next [`Journal::commit`]).
+    ///
+    /// # Errors
+    /// [`LiveError::Journal`] when the write fails.
+    pub fn write_ahead(&mut self) -> Result<(), LiveError> {
+        self.write_pending()
+    }
+
+    fn write_pending(&mut self) -> Result<(), LiveError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        // Cleared first: a failed append is a fault that ends the run, never retried with a torn half.
+        let result = self.log.append(&self.pending);
+        self.pending.clear();
+        self.unsynced = true;
+        self.unsynced_fill |= std::mem::take(&mut self.pending_fill);
+        result.map_err(|error| journal_error(&self.path, error))
+    }
+
+    /// Commits what is pending and forces everything written to disk.
+    ///
+    /// # Errors
+    /// [`LiveError::Journal`] when the write or the fsync fails.
+    pub fn flush(&mut self) -> Result<(), LiveError> {
+        self.commit()?;
+        self.log.sync().map_err(|error| journal_error(&self.path, error))
+    }
+
+    fn append(&mut self, record: &Record, is_fill: bool) -> Result<(), LiveError> {
+        let start = self.pending.len();
+        if let Err(error) = serde_json::to_writer(&mut self.pending, record) {
+            self.pending.truncate(start);
+            return Err(journal_error(&self.path, error));
+        }
+        self.pending.push(b'\n');
+        self.pending_fill |= is_fill;
+        self.records += 1;
         Ok(())
     }
 }
 
-/// Reads the journal at `path` (if any) and truncates a torn last line.
+impl Journal {
+    /// Drops the journal as a crash would: nothing pending is written, the file keeps its zero tail (the
+    /// mapping and the lock are released, as the kernel does for a killed process).
+    #[cfg(test)]
+    fn abandon(mut self) {
+        self.abandoned = true;
+    }
+}
+
+impl Drop for Journal {
+    /// A clean close: what is pending is written (the engine flushes on every stop and reports a failure
+    /// there; this is the last resort for a run that ended without), synced, and the file is cut back to
+    /// its data. A crash runs no destructor, which is what the group-commit rule and the reader's
+    /// torn-line rule in the module docs account for.
+    fn drop(&mut self) {
+        if self.abandoned {
+            return;
+        }
+        // Nobody is left to report a failure to; the next open repairs whatever this could not do.
+        let _ = self.commit();
+        let _ = self.log.close();
+    }
+}
+
+/// Reads the journal at `path` (if any) and truncates it after its last complete line (a torn group, or
+/// the zero tail a crashed run's mapped file leaves).
 fn read_and_repair(path: &Path, instrument_names: &[String]) -> Result<JournalState, LiveError> {
     let mut state = JournalState::default();
     let file = match File::open(path) {
@@ -178,8 +285,9 @@ fn read_and_repair(path: &Path, instrument_names: &[String]) -> Result<JournalSt
             break;
         }
         number += 1;
-        if !line.ends_with('\n') {
-            // A torn write from a crash: the record never completed, so it never happened.
+        if !line.ends_with('\n') || line.contains('\0') {
+            // A torn group from a crash, or the zeros past the data of a mapped file that was not closed:
+            // the record never completed, so it never happened (see `log`).
             break;
         }
         good_bytes += read as u64;

@@ -92,6 +92,36 @@ fn every_record_round_trips_through_a_reopen() {
 }
 
 #[test]
+fn records_reach_the_file_at_commit_and_a_crash_loses_only_the_uncommitted_group() {
+    let dir = run_dir("group");
+    let request = OrderRequest::limit(InstrumentIndex(0), OrderSide::Buy, Price(1), Quantity(1));
+    {
+        let (mut journal, _) = Journal::open(&dir, &names(), FsyncPolicy::Fills).expect("open");
+        journal.order(UnixNanos(2), ClientOrderId(5), "mm", "binance-usdm.BTCUSDT", &request).expect("order");
+        journal.event("binance-usdm.BTCUSDT", &event(5, OrderEventKind::Submitted)).expect("event");
+        let data = || {
+            let bytes = std::fs::read(dir.join(JOURNAL_FILE)).expect("read");
+            let end = bytes.iter().position(|byte| *byte == 0).unwrap_or(bytes.len());
+            String::from_utf8(bytes[..end].to_vec()).expect("utf8")
+        };
+        assert!(data().is_empty(), "appended records wait for the commit: {}", data());
+        journal.commit().expect("commit");
+        assert_eq!(data().lines().count(), 2, "a commit is in the file at once, before any sync or close");
+        journal.event("binance-usdm.BTCUSDT", &event(5, OrderEventKind::PendingCancel)).expect("event");
+        journal.abandon();
+    }
+    let (journal, state) = Journal::open(&dir, &names(), FsyncPolicy::Fills).expect("reopen");
+    assert_eq!(state.replay.len(), 2, "the committed group survives, the pending one is lost");
+    assert_eq!(state.last_client_id, Some(5));
+    let second = Journal::open(&dir, &names(), FsyncPolicy::Fills).expect_err("a second engine is refused");
+    assert!(second.to_string().contains("another engine"), "{second}");
+    drop(journal);
+    let text = std::fs::read_to_string(dir.join(JOURNAL_FILE)).expect("read");
+    assert_eq!(text.lines().count(), 2, "a clean close leaves plain JSONL: {text:?}");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
 fn a_torn_last_line_is_cut_and_appending_continues_cleanly() {
     let dir = run_dir("torn");
     let request = OrderRequest::limit(InstrumentIndex(0), OrderSide::Buy, Price(1), Quantity(1));
