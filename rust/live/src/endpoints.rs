@@ -12,6 +12,19 @@
 //! the same layout ([`Endpoints::local`]). Bases never end with `/`.
 
 use ferrotrade_model::Venue;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+/// Read buffer of the engine's WebSocket connections. tungstenite zero-fills the free part of its read
+/// buffer before every socket read, including the reads that find the socket empty, so its 128 KiB
+/// default cost a 128 KiB memset per wake-up of a connection (a profile of the replay benchmark showed
+/// it). Market-data frames are a few KiB; a larger frame just takes more than one read.
+pub const WS_READ_BUFFER: usize = 8 * 1024;
+
+/// The configuration every WebSocket connection of the engine uses (see [`WS_READ_BUFFER`]).
+#[must_use]
+pub fn websocket_config() -> WebSocketConfig {
+    WebSocketConfig::default().read_buffer_size(WS_READ_BUFFER)
+}
 
 /// The three base URLs of one venue.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,10 +8,12 @@
 //! 1. **Connect** (`TCP_NODELAY`, rustls for `wss`), send the plan's subscription frames paced by
 //!    `plan::control_spacing`, report [`LinkEvent::Up`]. A failed attempt waits per [`Backoff`] (full
 //!    jitter); the backoff resets once a session has delivered data.
-//! 2. **Session**: forward frames; answer server pings at once (tungstenite queues the pong, the task
-//!    flushes it, so Binance's ping deadline is met even when nothing else is written); send Bybit's
-//!    `{"op":"ping"}` every `ping_every`; no data frame for `stale_after` ends the session
-//!    ([`LinkEvent::Stale`]); a close or error ends it ([`LinkEvent::Down`]).
+//! 2. **Session**: forward frames, yielding after each one so the engine handles a frame before the next
+//!    is read (otherwise a burst read in one go queues behind its own reading, and every frame but the
+//!    first waits for the others: tick-to-trade is per frame); answer server pings at once (tungstenite
+//!    queues the pong, the task flushes it, so Binance's ping deadline is met even when nothing else is
+//!    written); send Bybit's `{"op":"ping"}` every `ping_every`; no data frame for `stale_after` ends the
+//!    session ([`LinkEvent::Stale`]); a close or error ends it ([`LinkEvent::Down`]).
 //! 3. **Rollover** after `rollover_after`: a second connection is opened and subscribed while the first
 //!    keeps forwarding; the second's frames are held back. As soon as one frame (by hash) has arrived on
 //!    both connections, the old stream has provably reached the start of the new one: the task reports
@@ -123,7 +125,8 @@ impl ConnectionTask {
 
     /// One connect + subscribe attempt.
     async fn open(&self) -> Option<Ws> {
-        let connect = connect_async_with_config(self.plan.url.as_str(), None, true);
+        let connect =
+            connect_async_with_config(self.plan.url.as_str(), Some(crate::endpoints::websocket_config()), true);
         let (mut ws, _) = timeout(HANDSHAKE_TIMEOUT, connect).await.ok()?.ok()?;
         let spacing = plan::control_spacing(self.venue);
         for frame in &self.plan.subscribe {
@@ -148,6 +151,7 @@ impl ConnectionTask {
                         if !self.forward(Bytes::from(text)).await {
                             return End::FeedGone;
                         }
+                        tokio::task::yield_now().await;
                     }
                     Some(Ok(Message::Binary(bytes))) => {
                         last_data = clock::monotonic();
@@ -155,6 +159,7 @@ impl ConnectionTask {
                         if !self.forward(bytes).await {
                             return End::FeedGone;
                         }
+                        tokio::task::yield_now().await;
                     }
                     // tungstenite queued the pong; flush so it leaves now, not with the next write.
                     Some(Ok(Message::Ping(_))) => {

@@ -80,7 +80,7 @@ fn named(shared: Arc<Shared>, venue: Venue, name: String, ws: WebSocketUpgrade) 
     match owner {
         Some(account) => {
             let endpoint = Endpoint::BinanceUser { venue, account, listen_key: name };
-            ws.on_upgrade(move |socket| async move {
+            ws.read_buffer_size(super::READ_BUFFER).on_upgrade(move |socket| async move {
                 let registration = lock(&shared.hub).register(endpoint, BTreeSet::new(), false);
                 let handler_shared = Arc::clone(&shared);
                 run(shared, socket, registration, move |text| user_message(&handler_shared, text)).await;
@@ -102,7 +102,7 @@ fn market(shared: Arc<Shared>, venue: Venue, streams: Vec<String>, raw: bool, ws
     if streams.len() > limit {
         return binance_error(StatusCode::BAD_REQUEST, -1101, &format!("Too many streams: the limit is {limit}."));
     }
-    ws.on_upgrade(move |socket| async move {
+    ws.read_buffer_size(super::READ_BUFFER).on_upgrade(move |socket| async move {
         let channels: BTreeSet<String> = streams.into_iter().collect();
         let subscribed = !channels.is_empty();
         let registration = lock(&shared.hub).register(Endpoint::Market(venue), channels, raw);

@@ -41,7 +41,7 @@ pub(crate) async fn public_spot(State(shared): State<Arc<Shared>>, ws: WebSocket
 
 /// `/v5/private`.
 pub(crate) async fn private(State(shared): State<Arc<Shared>>, ws: WebSocketUpgrade) -> Response {
-    ws.on_upgrade(move |socket| async move {
+    ws.read_buffer_size(super::READ_BUFFER).on_upgrade(move |socket| async move {
         let registration = lock(&shared.hub).register(Endpoint::BybitPrivate { account: None }, BTreeSet::new(), false);
         let id = registration.id;
         let handler_shared = Arc::clone(&shared);
@@ -51,7 +51,7 @@ pub(crate) async fn private(State(shared): State<Arc<Shared>>, ws: WebSocketUpgr
 }
 
 fn public(shared: Arc<Shared>, venue: Venue, ws: WebSocketUpgrade) -> Response {
-    ws.on_upgrade(move |socket| async move {
+    ws.read_buffer_size(super::READ_BUFFER).on_upgrade(move |socket| async move {
         let registration = lock(&shared.hub).register(Endpoint::Market(venue), BTreeSet::new(), false);
         let id = registration.id;
         let handler_shared = Arc::clone(&shared);
