@@ -29,9 +29,9 @@
 //! | bybit-spot | `http://127.0.0.1:P` (`/v5/...`) | `ws://127.0.0.1:P/v5/public/spot` | `ws://127.0.0.1:P/v5/private` |
 //!
 //! REST endpoints: Binance spot `ping`, `time`, `exchangeInfo`, `depth`, `order` (POST/GET/DELETE),
-//! `order/amend/keepPriority`, `openOrders` (GET/DELETE), `account`, `userDataStream`; Binance USD-M
-//! `ping`, `time`, `exchangeInfo`, `depth`, `order` (POST/GET/PUT/DELETE), `openOrders`,
-//! `allOpenOrders`, `v2/account`, `v2/positionRisk`, `listenKey`; Bybit v5 `market/time`,
+//! `order/amend/keepPriority`, `openOrders` (GET/DELETE), `account`, `myTrades`, `userDataStream`;
+//! Binance USD-M `ping`, `time`, `exchangeInfo`, `depth`, `order` (POST/GET/PUT/DELETE), `openOrders`,
+//! `allOpenOrders`, `v2/account`, `v2/positionRisk`, `userTrades`, `listenKey`; Bybit v5 `market/time`,
 //! `market/instruments-info`, `market/orderbook`, `order/create|cancel|amend|cancel-all|realtime`,
 //! `position/list`, `account/wallet-balance`.
 //!

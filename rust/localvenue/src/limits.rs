@@ -130,6 +130,9 @@ pub(crate) fn binance_weight(venue: Venue, path: &str, limit: Option<u32>) -> u3
                 }
             }
             p if p.ends_with("/positionRisk") => 5,
+            // Binance charges spot 5 when `orderId` is given; the local venue charges the full 20.
+            p if p.ends_with("/myTrades") => 20,
+            p if p.ends_with("/userTrades") => 5,
             p if p.ends_with("/order") && venue == Venue::BinanceSpot => 1,
             p if p.ends_with("/userDataStream") => 2,
             _ => 1,

@@ -1,10 +1,11 @@
 //! Signed Binance order entry against the replayed USD-M and spot captures: authentication errors,
-//! rate limits, fills and the user-data events they push.
+//! rate limits, fills, the user-data events they push and the trade lists that repeat them.
 mod common;
 
 use common::*;
 use ferrotrade_localvenue::{LocalVenue, LocalVenueConfig, RateLimits};
 use ferrotrade_model::Venue;
+use ferrotrade_venues::trading::binance::{AccountTrade, parse_order_trades};
 use reqwest::Method;
 use serde_json::Value;
 
@@ -100,6 +101,13 @@ async fn user_event(socket: &mut Socket, matches: impl Fn(&Value) -> bool) -> Va
     }
 }
 
+/// A signed trade-list answer, parsed as the live gateway parses it.
+async fn account_trades(client: &reqwest::Client, url: &str) -> Vec<AccountTrade> {
+    let (status, body, _) = binance(client, Method::GET, url).await;
+    assert_eq!(status, 200, "{body}");
+    parse_order_trades(&body.to_string()).expect("trade list")
+}
+
 #[tokio::test]
 async fn marketable_orders_fill_and_push_user_data() {
     let spot = data("sessions/binance-spot/btcusdt_20240808.gz");
@@ -124,6 +132,15 @@ async fn marketable_orders_fill_and_push_user_data() {
     assert_eq!(trade["o"]["S"], "BUY");
     let account = user_event(&mut user, |e| e["e"] == "ACCOUNT_UPDATE").await;
     assert_eq!(account["a"]["P"][0]["pa"], "0.010");
+    // The trade list agrees with the stream, read with the engine's own parser.
+    let order_id = body["orderId"].as_u64().expect("orderId");
+    let query = binance_signed(&format!("symbol=BTCUSDT&orderId={order_id}"), now_ms());
+    let trades = account_trades(&client, &format!("{base}/fapi/v1/userTrades?{query}")).await;
+    let trade_id = trade["o"]["t"].as_u64().expect("trade id").to_string();
+    assert!(trades.iter().any(|t| t.fill.trade_id == trade_id), "{trades:?}");
+    assert!(trades.iter().all(|t| t.venue_order_id == order_id.to_string()), "{trades:?}");
+    let total: i64 = trades.iter().map(|t| t.fill.quantity.to_fixed(3).expect("qty")).sum();
+    assert_eq!(total, 10, "the executions add up to the order's 0.010");
     let state = venue.state();
     let position = state.positions.iter().find(|p| p.symbol == "BTCUSDT").expect("position");
     assert_eq!(position.size.to_string(), "0.01");
@@ -140,6 +157,13 @@ async fn marketable_orders_fill_and_push_user_data() {
     assert!(!body["fills"].as_array().expect("FULL response has fills").is_empty());
     let report = user_event(&mut user, |e| e["e"] == "executionReport" && e["x"] == "TRADE").await;
     assert_eq!((report["c"].as_str(), report["S"].as_str()), (Some("ft-8"), Some("SELL")));
+    let query = binance_signed(&format!("symbol=BTCUSDT&orderId={}", body["orderId"]), now_ms());
+    let trades = account_trades(&client, &format!("{base}/api/v3/myTrades?{query}")).await;
+    let trade_id = report["t"].as_u64().expect("trade id").to_string();
+    assert!(trades.iter().any(|t| t.fill.trade_id == trade_id), "{trades:?}");
+    assert!(
+        trades.iter().all(|t| t.fill.liquidity == ferrotrade_model::Liquidity::Taker && t.fill.fee_asset == "USDT")
+    );
     let balances = user_event(&mut user, |e| e["e"] == "outboundAccountPosition").await;
     let btc = balances["B"].as_array().expect("B").iter().find(|b| b["a"] == "BTC").expect("BTC").clone();
     assert_eq!(btc["f"], "9.99");

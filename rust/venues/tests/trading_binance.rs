@@ -6,8 +6,8 @@ use ferrotrade_model::{
 };
 use ferrotrade_venues::auth::{Credentials, verify_binance_ed25519};
 use ferrotrade_venues::trading::binance::{
-    BinanceRequests, Market, event_time, parse_account, parse_error, parse_listen_key, parse_open_orders, parse_order,
-    parse_position_risk, parse_server_time, parse_user_frame,
+    AccountTrade, BinanceRequests, Market, event_time, parse_account, parse_error, parse_listen_key, parse_open_orders,
+    parse_order, parse_order_trades, parse_position_risk, parse_server_time, parse_user_frame,
 };
 use ferrotrade_venues::trading::{
     BalanceReport, FillReport, NewOrder, OrderRef, PositionReport, TradingError, UserEvent, client_id_to_wire,
@@ -482,4 +482,43 @@ fn malformed_and_unknown_frames_are_errors() {
         "floats are refused"
     );
     assert!(out.is_empty());
+}
+
+#[test]
+fn order_trades_requests_and_the_docs_answers_of_both_markets() {
+    let spot = BinanceRequests::new(Market::Spot, docs_credentials());
+    let usdm = BinanceRequests::new(Market::UsdM, docs_credentials());
+    let request = spot.order_trades("BNBBTC", "100234", 7);
+    assert_eq!((request.method, request.path), ("GET", "/api/v3/myTrades"));
+    assert!(
+        request.query.starts_with("symbol=BNBBTC&orderId=100234&limit=1000&recvWindow=5000&timestamp=7&signature=")
+    );
+    assert_eq!(usdm.order_trades("BTCUSDT", "8886774", 7).path, "/fapi/v1/userTrades");
+
+    let spot_trades = parse_order_trades(&data("spot_account_trades_response.json")).expect("spot trades");
+    let expected = AccountTrade {
+        symbol: "BNBBTC".into(),
+        venue_order_id: "100234".into(),
+        fill: FillReport {
+            trade_id: "28457".into(),
+            price: dec("4.00000100"),
+            quantity: dec("12.00000000"),
+            fee: dec("10.10000000"),
+            fee_asset: "BNB".into(),
+            liquidity: Liquidity::Taker,
+            ts_event: UnixNanos(1_499_865_549_590_000_000),
+        },
+    };
+    assert_eq!(spot_trades, vec![expected]);
+
+    // The sample is one item of the endpoint's list.
+    let usdm_trades = parse_order_trades(&format!("[{}]", data("usdm_user_trade.json"))).expect("usdm trades");
+    assert_eq!(usdm_trades.len(), 1);
+    let trade = &usdm_trades[0];
+    assert_eq!((trade.symbol.as_str(), trade.venue_order_id.as_str()), ("BTCUSDT", "8886774"));
+    assert_eq!((trade.fill.trade_id.as_str(), trade.fill.liquidity), ("12345678", Liquidity::Maker));
+    assert_eq!((trade.fill.price, trade.fill.quantity, trade.fill.fee), (dec("7100.50"), dec("0.001"), dec("0.01")));
+
+    let no_flag = r#"[{"symbol":"BTCUSDT","id":1,"orderId":2,"price":"1","qty":"1","time":1}]"#;
+    assert!(matches!(parse_order_trades(no_flag), Err(TradingError::Malformed { .. })));
 }

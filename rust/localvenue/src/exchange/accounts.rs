@@ -10,7 +10,7 @@
 //! the base asset; the local venue does not model BNB or base-asset commissions). Open spot orders lock
 //! what they may spend ([`super::Exchange::locked`]) and a spot order beyond the free balance is refused;
 //! linear positions are not margin-checked.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use ferrotrade_model::{ContractType, Decimal, Fill, Instrument, Money, OrderSide};
 use ferrotrade_oms::{Position, contract_value};
@@ -25,6 +25,25 @@ pub(crate) struct Balance {
     pub wallet: Money,
 }
 
+/// Trades an account remembers for the trade-list endpoints (Binance `myTrades`/`userTrades`), newest
+/// last; older ones are forgotten, as a long replay must not grow without bound.
+pub(crate) const TRADE_MEMORY: usize = 100_000;
+
+/// One execution of one of the account's orders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AccountTrade {
+    /// The venue's order id.
+    pub order_id: u64,
+    /// Instrument index.
+    pub instrument: usize,
+    /// The execution (venue trade id, price, size, fee, maker or taker).
+    pub fill: Fill,
+    /// PnL it realized (linear), before fees.
+    pub realized: Money,
+    /// Venue time, ms.
+    pub ts_ms: u64,
+}
+
 /// One API key's account.
 #[derive(Debug)]
 pub(crate) struct Account {
@@ -34,6 +53,8 @@ pub(crate) struct Account {
     pub positions: BTreeMap<usize, Position>,
     /// The account's matching venue per instrument it traded (see the exchange docs).
     pub venues: BTreeMap<usize, SimVenue>,
+    /// The last [`TRADE_MEMORY`] executions, oldest first.
+    pub trades: VecDeque<AccountTrade>,
 }
 
 impl Account {
@@ -43,7 +64,7 @@ impl Account {
             .iter()
             .map(|(asset, amount)| (asset.clone(), Balance { wallet: Money::from_decimal(*amount) }))
             .collect();
-        Account { api_key, balances, positions: BTreeMap::new(), venues: BTreeMap::new() }
+        Account { api_key, balances, positions: BTreeMap::new(), venues: BTreeMap::new(), trades: VecDeque::new() }
     }
 
     /// Applies a fill of `instrument`; returns the PnL it realized (linear) before fees.
@@ -71,6 +92,14 @@ impl Account {
                 realized
             }
         }
+    }
+
+    /// Remembers an execution for the trade-list endpoints, forgetting the oldest beyond [`TRADE_MEMORY`].
+    pub fn record_trade(&mut self, trade: AccountTrade) {
+        if self.trades.len() == TRADE_MEMORY {
+            self.trades.pop_front();
+        }
+        self.trades.push_back(trade);
     }
 
     /// The wallet balance of `asset` (zero when the account never held it).

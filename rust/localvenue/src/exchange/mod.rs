@@ -28,7 +28,7 @@ use ferrotrade_oms::contract_value;
 use ferrotrade_sim::{SimVenue, VenueConfig};
 use ferrotrade_venues::sync::BookSync;
 
-pub(crate) use accounts::Account;
+pub(crate) use accounts::{Account, AccountTrade};
 pub(crate) use orders::{ExecKind, Execution, OrderRecord, OrderSpec, SubmitError};
 
 use crate::error::LocalVenueError;

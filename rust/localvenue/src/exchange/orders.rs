@@ -13,7 +13,7 @@ use ferrotrade_model::{
 };
 use ferrotrade_oms::contract_value;
 
-use super::Exchange;
+use super::{AccountTrade, Exchange};
 
 /// An order's status as the venues name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -388,6 +388,8 @@ impl Exchange {
                     };
                     if let Some(owner) = self.accounts.get_mut(account) {
                         realized = owner.apply_fill(spec, instrument, &fill);
+                        let order_id = record.order_id;
+                        owner.record_trade(AccountTrade { order_id, instrument, fill, realized, ts_ms: now_ms });
                     }
                     ExecKind::Trade(fill)
                 }

@@ -1,5 +1,5 @@
-//! Binance account endpoints: spot `GET /api/v3/account`, USD-M `GET /fapi/v2/account` and
-//! `GET /fapi/v2/positionRisk`.
+//! Binance account endpoints: spot `GET /api/v3/account` and `GET /api/v3/myTrades`, USD-M
+//! `GET /fapi/v2/account`, `GET /fapi/v2/positionRisk` and `GET /fapi/v1/userTrades`.
 use axum::http::StatusCode;
 use axum::response::Response;
 use ferrotrade_model::{Money, Venue};
@@ -124,6 +124,46 @@ pub(crate) fn position_risk(shared: &Shared, account: usize, params: &Params) ->
                 "updateTime": 0,
             })
         })
+        .collect();
+    json_response(StatusCode::OK, &Value::Array(list))
+}
+
+/// Spot `myTrades` / USD-M `userTrades`: the account's trades of `symbol` (mandatory), of one order when
+/// `orderId` is given, from `fromId` on, at most `limit` (default 500, at most 1000), oldest first.
+pub(crate) fn account_trades(shared: &Shared, venue: Venue, account: usize, params: &Params) -> Response {
+    let Some(symbol) = params.non_empty("symbol") else {
+        return binance_error(
+            StatusCode::BAD_REQUEST,
+            -1102,
+            "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.",
+        );
+    };
+    let Some(instrument) = shared.instrument(venue, symbol) else {
+        return binance_error(StatusCode::BAD_REQUEST, -1121, "Invalid symbol.");
+    };
+    let number = |name: &str| params.non_empty(name).map(str::parse::<u64>);
+    let (order_id, from_id, limit) = match (number("orderId"), number("fromId"), number("limit")) {
+        (Some(Err(_)), _, _) | (_, Some(Err(_)), _) | (_, _, Some(Err(_))) => {
+            return binance_error(StatusCode::BAD_REQUEST, -1100, "Illegal characters found in a parameter.");
+        }
+        (order_id, from_id, limit) => (
+            order_id.and_then(Result::ok),
+            from_id.and_then(Result::ok).unwrap_or(0),
+            limit.and_then(Result::ok).unwrap_or(500).clamp(1, 1000),
+        ),
+    };
+    let exchange = lock(&shared.exchange);
+    let Some(owner) = exchange.accounts.get(account) else {
+        return binance_error(StatusCode::UNAUTHORIZED, -2015, "Invalid API-key, IP, or permissions for action.");
+    };
+    let spec = &shared.instruments[instrument];
+    let list: Vec<Value> = owner
+        .trades
+        .iter()
+        .filter(|trade| trade.instrument == instrument && trade.fill.trade_id >= from_id)
+        .filter(|trade| order_id.is_none_or(|id| trade.order_id == id))
+        .take(usize::try_from(limit).unwrap_or(1000))
+        .map(|trade| crate::wire::binance::account_trade(venue, trade, spec))
         .collect();
     json_response(StatusCode::OK, &Value::Array(list))
 }

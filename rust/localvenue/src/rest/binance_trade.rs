@@ -10,7 +10,7 @@ use ferrotrade_model::{Decimal, OrderSide, OrderType, Price, Quantity, TimeInFor
 use serde_json::{Value, json};
 
 use super::auth::{binance_key, binance_signed};
-use super::binance_account::{account_info, position_risk};
+use super::binance_account::{account_info, account_trades, position_risk};
 use super::binance_market::{depth, exchange_info, time};
 use super::params::Params;
 use super::{Refusal, binance_error, json_response, set_header};
@@ -116,6 +116,8 @@ async fn route(
         ("DELETE", "/openOrders" | "/v1/allOpenOrders") => cancel_all(shared, venue, account, &params, now),
         ("GET", "/account" | "/v2/account" | "/v3/account") => account_info(shared, venue, account, now),
         ("GET", "/v2/positionRisk" | "/v3/positionRisk") if !spot => position_risk(shared, account, &params),
+        ("GET", "/myTrades") if spot => account_trades(shared, venue, account, &params),
+        ("GET", "/v1/userTrades") if !spot => account_trades(shared, venue, account, &params),
         _ => binance_error(StatusCode::NOT_FOUND, -1000, "Unknown endpoint."),
     }
 }

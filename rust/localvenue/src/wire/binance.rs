@@ -4,7 +4,7 @@ use ferrotrade_model::{Fill, Instrument, Liquidity, Money, OrderSide, RejectReas
 use serde_json::{Value, json};
 
 use super::{amount, avg_price};
-use crate::exchange::{Account, Exchange, ExecKind, Execution, OrderRecord};
+use crate::exchange::{Account, AccountTrade, Exchange, ExecKind, Execution, OrderRecord};
 
 fn side(side: OrderSide) -> &'static str {
     match side {
@@ -71,6 +71,41 @@ pub(crate) fn spot_order(record: &OrderRecord, instrument: &Instrument, now_ms: 
             })
             .collect();
         object.insert("fills".into(), Value::Array(list));
+    }
+    body
+}
+
+/// One item of spot `GET /api/v3/myTrades` or USD-M `GET /fapi/v1/userTrades` (fees are charged in the
+/// quote asset, as everywhere in the local venue).
+pub(crate) fn account_trade(venue: Venue, trade: &AccountTrade, instrument: &Instrument) -> Value {
+    let (_, quote) = crate::capture::split_symbol(&instrument.id.symbol);
+    let fill = &trade.fill;
+    let quote_qty = ferrotrade_oms::contract_value(instrument, fill.price, instrument.price_precision, fill.quantity);
+    let maker = fill.liquidity == Liquidity::Maker;
+    let buyer = fill.side == OrderSide::Buy;
+    let mut body = json!({
+        "symbol": instrument.id.symbol,
+        "id": fill.trade_id,
+        "orderId": trade.order_id,
+        "price": fill.price.display(instrument.price_precision).to_string(),
+        "qty": fill.quantity.display(instrument.size_precision).to_string(),
+        "quoteQty": amount(quote_qty),
+        "commission": amount(fill.fee),
+        "commissionAsset": quote,
+        "time": trade.ts_ms,
+    });
+    if let Some(object) = body.as_object_mut() {
+        let extra = if venue == Venue::BinanceSpot {
+            json!({"orderListId": -1, "isBuyer": buyer, "isMaker": maker, "isBestMatch": true})
+        } else {
+            json!({
+                "realizedPnl": amount(trade.realized), "side": side(fill.side), "positionSide": "BOTH",
+                "buyer": buyer, "maker": maker, "marginAsset": quote,
+            })
+        };
+        if let Value::Object(extra) = extra {
+            object.extend(extra);
+        }
     }
     body
 }

@@ -69,6 +69,7 @@ use ferrotrade_model::{
 
 pub mod binance;
 mod binance_rest;
+mod binance_trades;
 mod binance_user;
 pub mod bybit;
 mod bybit_rest;
