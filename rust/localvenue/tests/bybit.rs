@@ -151,5 +151,26 @@ async fn private_stream_reports_the_execution_of_a_signed_order() {
     let cancel = json!({"category": "linear", "symbol": "XRPUSDT", "orderLinkId": "ft-42"});
     let cancelled = bybit_post(&client, &base, "/v5/order/cancel", &cancel).await;
     assert_eq!(cancelled["retCode"], 110001, "a filled order cannot be cancelled");
+    // Asked for by its link id, the filled order is still found (the list of open orders is empty).
+    let query = "category=linear&symbol=XRPUSDT&orderLinkId=ft-42";
+    let timestamp = now_ms();
+    let found: Value = serde_json::from_str(
+        &client
+            .get(format!("{base}/v5/order/realtime?{query}"))
+            .header("X-BAPI-API-KEY", KEY)
+            .header("X-BAPI-TIMESTAMP", timestamp.to_string())
+            .header("X-BAPI-RECV-WINDOW", "5000")
+            .header("X-BAPI-SIGN", bybit_rest_signature(SECRET, timestamp, KEY, 5000, query))
+            .send()
+            .await
+            .expect("request")
+            .text()
+            .await
+            .expect("body"),
+    )
+    .expect("json");
+    let list = &found["result"]["list"];
+    assert_eq!((list[0]["orderLinkId"].as_str(), list[0]["orderStatus"].as_str()), (Some("ft-42"), Some("Filled")));
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{found}");
     venue.shutdown().await;
 }

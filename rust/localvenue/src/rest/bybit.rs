@@ -169,9 +169,20 @@ fn private(
                 let venue = venue_of(params.non_empty("category"))?;
                 let only = params.non_empty("symbol").map(|s| instrument(shared, venue, Some(s))).transpose()?;
                 let exchange = lock(&shared.exchange);
-                let list: Vec<Value> = exchange
-                    .orders
-                    .open(account, only)
+                // As on Bybit, an order asked for by id is found whatever its status (recent closed orders
+                // included); without an id only the open ones are listed.
+                let by_id = match (params.non_empty("orderId"), params.non_empty("orderLinkId")) {
+                    (Some(id), _) => Some(id.parse::<u64>().ok().and_then(|id| exchange.orders.get(account, id))),
+                    (None, Some(link)) => Some(exchange.orders.by_client(account, link)),
+                    (None, None) => None,
+                };
+                let records = match by_id {
+                    Some(found) => {
+                        found.filter(|r| only.is_none_or(|o| r.spec.instrument == o)).cloned().into_iter().collect()
+                    }
+                    None => exchange.orders.open(account, only),
+                };
+                let list: Vec<Value> = records
                     .iter()
                     .filter(|r| shared.instruments[r.spec.instrument].id.venue == venue)
                     .map(|r| order(r, &shared.instruments[r.spec.instrument]))
