@@ -19,6 +19,7 @@
 //! ws_private = "ws://127.0.0.1:9000/binance-usdm"
 //! credentials = { env = "FT_BINANCE_USDM" }     # or { file = "keys/binance.toml" }
 //! recv_window_ms = 5000
+//! book_depth = 500                # optional: Binance snapshot limit / Bybit orderbook.N (default 1000)
 //!
 //! [instruments."binance-usdm.BTCUSDT"]  # tick_size and lot_size are required: they fix the precisions
 //! tick_size = 0.1
@@ -201,6 +202,10 @@ pub struct VenueSection {
     /// Binance `recvWindow` / Bybit `X-BAPI-RECV-WINDOW`, milliseconds.
     #[serde(default = "default_recv_window_ms")]
     pub recv_window_ms: u64,
+    /// Order book depth to ask for (Binance: the REST snapshot's `limit`; Bybit: the smallest
+    /// `orderbook.N` topic at least this deep); the feed's default when absent.
+    #[serde(default)]
+    pub book_depth: Option<u32>,
 }
 
 const fn default_recv_window_ms() -> u64 {

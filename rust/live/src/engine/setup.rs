@@ -156,7 +156,9 @@ pub(crate) fn build<'s>(
         let scope: Vec<InstrumentIndex> = members.iter().map(|member| member.index).collect();
         let venue_wanted: Vec<(InstrumentIndex, DataKind)> =
             wanted.iter().copied().filter(|(index, _)| scope.contains(index)).collect();
-        feeds.push(MarketFeed::new(*venue, endpoints(section), members, &venue_wanted, options.clone())?);
+        let venue_options =
+            FeedOptions { snapshot_depth: section.book_depth.unwrap_or(options.snapshot_depth), ..options.clone() };
+        feeds.push(MarketFeed::new(*venue, endpoints(section), members, &venue_wanted, venue_options)?);
         if !paper {
             for index in &scope {
                 gateway_of[index.get()] = gateways.len();
