@@ -277,6 +277,8 @@ impl Engine<'_> {
                         self.tick_now();
                         if let GatewayEvent::Order(order) = event {
                             self.core.on_venue_event(order);
+                            // An order whose amend was in flight could not be cancelled above: now it can.
+                            self.core.cancel_all(NO_STRATEGY, None);
                         }
                         self.core.outbox.clear();
                     }
