@@ -17,71 +17,50 @@
 //! - The listen key is created at start, kept alive every 30 minutes and re-created when the venue says
 //!   `listenKeyExpired` or the stream closes; after each reconnect every order still working is queried
 //!   by client id, so what happened while no stream was up (fills, cancels) is caught up.
-//! - Fills are counted by the order's cumulative filled quantity: a fill report only counts when it
-//!   raises the cumulative above what was already counted. A catch-up query that shows more filled than
-//!   counted emits one fill for the difference at the venue's average price, with a synthetic trade id
-//!   ([`SYNTHETIC_TRADE_BIT`] set); the stream's late report of the same quantity is then not counted.
-//! - Memory: the state of finished orders is dropped; only the last [`FINISHED_MEMORY`] finished client
-//!   ids are remembered, to ignore late updates of them.
+//! - Fills are counted once by cumulative filled quantity, finished orders are forgotten (but their ids
+//!   remembered) and catch-up queries report missed fills with a synthetic trade id, as
+//!   the gateways' shared order tracking (`gateway::tracking`) describes; Binance's ids are numbers.
 //! - A venue refusal whose code maps to no [`RejectReason`] is reported as [`RejectReason::Venue`].
 //!
 //! Each command runs as a task on the engine's `LocalSet` (`spawn_local`): `send` returns at once and
 //! the answers come back through a channel that `poll_event` drains.
 
-use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::cell::Cell;
+use std::ops::Deref;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use ferrotrade_model::{
-    ClientOrderId, Decimal, Instrument, InstrumentIndex, OrderEvent, OrderEventKind, OrderRequest, OrderSide, Price,
-    Quantity, RejectReason, UnixNanos,
+    ClientOrderId, Decimal, Instrument, InstrumentIndex, OrderEventKind, OrderSide, RejectReason, UnixNanos,
 };
 use ferrotrade_venues::trading::binance::{BinanceRequests, Market, parse_error, parse_order, parse_server_time};
-use ferrotrade_venues::trading::{ApiError, NewOrder, OrderRef, OrderUpdate, SignedRequest};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use ferrotrade_venues::trading::{ApiError, OrderRef, OrderUpdate, SignedRequest};
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
-mod orders;
 mod pace;
 mod stream;
 
-use orders::Tracked;
 use pace::Budget;
 use stream::{snapshot, user_stream};
 
+use super::core::{Answer, Cancel, Core, OrderQueries, amend_answered, new_order, next_event, submit_failed};
+pub use super::core::{QUERY_BACKOFF_MAX, QUERY_BACKOFF_MIN};
+use super::tracking::{Conventions, IdScheme, Tracked};
+pub use super::tracking::{FINISHED_MEMORY, SYNTHETIC_TRADE_BIT};
 use super::{Gateway, GatewayCommand, GatewayEvent};
 use crate::clock::WallClock;
 
 /// Most sends of one request after rate limits or clock-window refusals.
 pub const MAX_ATTEMPTS: u32 = 3;
 const KEEPALIVE: Duration = Duration::from_secs(30 * 60);
-/// First wait before asking again for an order whose fate is unknown.
-pub const QUERY_BACKOFF_MIN: Duration = Duration::from_millis(50);
-/// Longest wait between two such queries.
-pub const QUERY_BACKOFF_MAX: Duration = Duration::from_secs(2);
 /// Share of a rate-limit budget above which requests are paced.
 pub const PACE_FROM: f64 = 0.8;
-/// Finished client ids remembered to ignore their late updates.
-pub const FINISHED_MEMORY: usize = 4096;
-/// Set in the trade id of a fill inferred from a catch-up query (venue trade ids stay below 2^53).
-pub const SYNTHETIC_TRADE_BIT: u64 = 1 << 62;
 
 struct Shared {
-    name: String,
+    core: Core,
     market: Market,
-    http: reqwest::Client,
     requests: BinanceRequests,
-    rest: String,
-    ws: String,
-    clock: WallClock,
-    offset_ms: Cell<i64>,
-    tx: UnboundedSender<GatewayEvent>,
-    /// Per instrument index: the venue symbol and the spec (None: another venue's instrument).
-    instruments: Vec<Option<(String, Instrument)>>,
-    orders: RefCell<BTreeMap<ClientOrderId, Tracked>>,
-    /// Recently finished client ids, oldest first, and the same as a set.
-    finished: RefCell<(VecDeque<ClientOrderId>, BTreeSet<ClientOrderId>)>,
     /// Request weight per minute.
     weight: Cell<Budget>,
     /// Orders per 10 seconds.
@@ -114,31 +93,20 @@ impl BinanceGateway {
         clock: WallClock,
     ) -> BinanceGateway {
         let (tx, rx) = unbounded_channel();
-        let scope = (0..instruments.len())
-            .filter(|index| instruments[*index].is_some())
-            .map(|index| InstrumentIndex(index as u32))
-            .collect();
         let name = match market {
             Market::Spot => "binance-spot",
             Market::UsdM => "binance-usdm",
         };
+        let conventions = Conventions { ids: IdScheme::Numeric, await_fills: false };
         let shared = Shared {
-            name: name.to_owned(),
+            core: Core::new(name, &rest, &ws, instruments, clock, tx, conventions),
             market,
-            http: reqwest::Client::new(),
             requests,
-            rest: rest.trim_end_matches('/').to_owned(),
-            ws: ws.trim_end_matches('/').to_owned(),
-            clock,
-            offset_ms: Cell::new(0),
-            tx,
-            instruments,
-            orders: RefCell::new(BTreeMap::new()),
-            finished: RefCell::new((VecDeque::new(), BTreeSet::new())),
             // The venues' published defaults (spot 6000 weight/min and 100 orders/10 s; USD-M 2400 and 300).
             weight: Cell::new(Budget::new(if market == Market::Spot { 6000 } else { 2400 }, 60_000)),
             order_count: Cell::new(Budget::new(if market == Market::Spot { 100 } else { 300 }, 10_000)),
         };
+        let scope = shared.core.scope();
         BinanceGateway { shared: Rc::new(shared), scope, rx, started: false }
     }
 
@@ -165,27 +133,15 @@ impl BinanceGateway {
     }
 }
 
-/// An HTTP answer: status, `Retry-After` seconds, body.
-struct Answer {
-    status: u16,
-    retry_after: Option<u64>,
-    body: String,
+impl Deref for Shared {
+    type Target = Core;
+
+    fn deref(&self) -> &Core {
+        &self.core
+    }
 }
 
 impl Shared {
-    fn timestamp(&self) -> u64 {
-        self.clock.unix_ms().saturating_add_signed(self.offset_ms.get())
-    }
-
-    fn emit(&self, event: GatewayEvent) {
-        // The receiver lives as long as the gateway; a send after it dropped has nobody to inform.
-        self.tx.send(event).ok();
-    }
-
-    fn notice(&self, text: String) {
-        self.emit(GatewayEvent::Notice(format!("{}: {text}", self.name)));
-    }
-
     /// Waits for the request's pacing slot (see the module docs).
     async fn pace(&self, request: &SignedRequest) {
         let now = self.clock.unix_ms();
@@ -224,30 +180,14 @@ impl Shared {
         }
     }
 
+    /// Sends one request and reads the venue's usage headers from its answer.
+    ///
     /// # Cancel safety
     /// Not cancel safe: a request may have left when the future is dropped.
     async fn send(&self, request: &SignedRequest) -> Result<Answer, String> {
-        let url = format!("{}{}", self.rest, request.path_and_query());
-        let method = reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|error| error.to_string())?;
-        let mut builder = self.http.request(method, url).timeout(Duration::from_secs(10));
-        for (name, value) in &request.headers {
-            builder = builder.header(*name, value);
-        }
-        if let Some(body) = &request.body {
-            builder = builder.body(body.clone());
-        }
-        // The error text of reqwest contains the URL, whose query holds the signature: never pass it on.
-        let response = builder
-            .send()
-            .await
-            .map_err(|error| format!("{} {}: transport error ({})", request.method, request.path, kind(&error)))?;
-        let status = response.status().as_u16();
-        self.observe(response.headers());
-        let retry_after =
-            response.headers().get("retry-after").and_then(|value| value.to_str().ok()).and_then(|v| v.parse().ok());
-        let body =
-            response.text().await.map_err(|error| format!("{}: reading the body ({})", request.path, kind(&error)))?;
-        Ok(Answer { status, retry_after, body })
+        let answer = self.core.send(request).await?;
+        self.observe(&answer.headers);
+        Ok(answer)
     }
 
     /// Sends a request built by `build(timestamp)`, retrying after rate limits and clock-window refusals.
@@ -263,7 +203,12 @@ impl Shared {
             }
             let error = parse_error(answer.status, &answer.body);
             if attempt < MAX_ATTEMPTS && error.is_rate_limit() {
-                let wait = answer.retry_after.unwrap_or(1);
+                let wait = answer
+                    .headers
+                    .get("retry-after")
+                    .and_then(|value| value.to_str().ok())
+                    .and_then(|value| value.parse().ok())
+                    .unwrap_or(1);
                 self.notice(format!("rate limited, waiting {wait} s"));
                 tokio::time::sleep(Duration::from_secs(wait)).await;
                 continue;
@@ -282,71 +227,7 @@ impl Shared {
             Market::UsdM => "/fapi/v1/time",
         };
         let request = SignedRequest { method: "GET", path, query: String::new(), body: None, headers: Vec::new() };
-        let before = self.clock.unix_ms();
-        if let Ok(answer) = self.send(&request).await
-            && let Ok(server) = parse_server_time(&answer.body)
-        {
-            // The server's clock is read about halfway through the round trip.
-            let after = self.clock.unix_ms();
-            let local = (before + after) / 2;
-            self.offset_ms.set(i64::try_from(server.0 / 1_000_000).unwrap_or(0) - i64::try_from(local).unwrap_or(0));
-        }
-    }
-
-    fn symbol(&self, instrument: InstrumentIndex) -> Option<&(String, Instrument)> {
-        self.instruments.get(instrument.get()).and_then(Option::as_ref)
-    }
-
-    fn index_of(&self, symbol: &str) -> Option<InstrumentIndex> {
-        self.instruments
-            .iter()
-            .position(|entry| entry.as_ref().is_some_and(|(known, _)| known.eq_ignore_ascii_case(symbol)))
-            .map(|index| InstrumentIndex(index as u32))
-    }
-
-    fn event(&self, client_id: ClientOrderId, instrument: InstrumentIndex, mut kind: OrderEventKind, ts: UnixNanos) {
-        let now = self.clock.now();
-        if let OrderEventKind::Filled(fill) = &mut kind {
-            fill.ts_recv = now;
-        }
-        self.emit(GatewayEvent::Order(OrderEvent { client_id, instrument, kind, ts_event: ts, ts_recv: now }));
-    }
-}
-
-/// The kind of a reqwest error, without its URL.
-fn kind(error: &reqwest::Error) -> &'static str {
-    if error.is_timeout() {
-        "timeout"
-    } else if error.is_connect() {
-        "connect"
-    } else if error.is_body() || error.is_decode() {
-        "body"
-    } else {
-        "request"
-    }
-}
-
-fn fixed(value: Decimal, precision: u8) -> Option<i64> {
-    value.to_fixed(precision).ok()
-}
-
-fn new_order(symbol: &str, client_id: ClientOrderId, request: &OrderRequest, spec: &Instrument) -> NewOrder {
-    let price = |value: Price| Decimal::from_fixed(value.0, spec.price_precision);
-    let priced =
-        matches!(request.order_type, ferrotrade_model::OrderType::Limit | ferrotrade_model::OrderType::StopLimit);
-    let stop =
-        matches!(request.order_type, ferrotrade_model::OrderType::StopMarket | ferrotrade_model::OrderType::StopLimit);
-    NewOrder {
-        symbol: symbol.to_owned(),
-        client_id,
-        side: request.side,
-        order_type: request.order_type,
-        time_in_force: request.time_in_force,
-        price: priced.then(|| price(request.price)),
-        quantity: Decimal::from_fixed(request.quantity.0, spec.size_precision),
-        stop_price: stop.then(|| price(request.trigger_price)),
-        post_only: request.post_only,
-        reduce_only: request.reduce_only,
+        self.core.sync_time(&request, parse_server_time).await;
     }
 }
 
@@ -367,59 +248,43 @@ async fn execute(shared: Rc<Shared>, command: GatewayCommand) {
                 .await;
             match result {
                 Ok(Ok(body)) => match parse_order(shared.market, &body) {
-                    Ok(response) => shared.apply_update(&response.update, &response.fills, false),
+                    Ok(response) => {
+                        shared.apply_update(&response.update, &response.fills, false);
+                    }
                     Err(error) => {
                         shared.notice(format!("order {client_id}: unreadable answer ({error}); querying"));
-                        query_until_known(&shared, client_id, request.instrument).await;
+                        shared.query_order(client_id, request.instrument, false).await;
                     }
                 },
-                Ok(Err(error)) if error.is_retryable() => {
-                    // The venue may have taken it: ask, never resend.
-                    shared.notice(format!("order {client_id}: {error}; querying its state"));
-                    query_until_known(&shared, client_id, request.instrument).await;
-                }
-                Ok(Err(error)) => {
-                    let reason = error.reject_reason().unwrap_or(RejectReason::Venue);
-                    shared.notice(format!("order {client_id} rejected: {error}"));
-                    shared.reject(client_id, request.instrument, reason, now());
-                }
-                Err(transport) => {
-                    shared.notice(format!("order {client_id}: {transport}; querying its state"));
-                    query_until_known(&shared, client_id, request.instrument).await;
-                }
+                Ok(Err(error)) => submit_failed(&shared, client_id, request.instrument, Ok(error)).await,
+                Err(transport) => submit_failed(&shared, client_id, request.instrument, Err(transport)).await,
             }
         }
         GatewayCommand::Cancel { client_id, instrument } => {
             let Some((symbol, _)) = shared.symbol(instrument).cloned() else { return };
             let reference = OrderRef::Client(client_id);
-            // A cancel is safe to repeat: after an unknown answer it is sent again (with backoff) until
-            // the venue answers; "unknown order" after such an answer may mean the first one worked, so
-            // the order's state decides.
-            let mut backoff = QUERY_BACKOFF_MIN;
-            let mut uncertain = false;
-            loop {
-                let problem = match shared.call(|ts| shared.requests.cancel_order(&symbol, &reference, ts)).await {
-                    Ok(Ok(body)) => {
-                        match parse_order(shared.market, &body) {
-                            Ok(response) => shared.apply_update(&response.update, &response.fills, false),
-                            Err(_) => query_until_known(&shared, client_id, instrument).await,
-                        }
-                        return;
+            let (venue, symbol, reference) = (&*shared, symbol.as_str(), &reference);
+            let outcome = shared
+                .cancel_loop(client_id, move || async move {
+                    venue.call(|ts| venue.requests.cancel_order(symbol, reference, ts)).await
+                })
+                .await;
+            match outcome {
+                Cancel::Answered(body) => match parse_order(shared.market, &body) {
+                    Ok(response) => {
+                        shared.apply_update(&response.update, &response.fills, false);
                     }
-                    Ok(Err(error)) if uncertain && error.is_unknown_order() => {
-                        return query_until_known(&shared, client_id, instrument).await;
+                    Err(_) => {
+                        shared.query_order(client_id, instrument, false).await;
                     }
-                    Ok(Err(error)) if !error.is_retryable() => {
-                        let reason = error.reject_reason().unwrap_or(RejectReason::UnknownOrder);
-                        return shared.event(client_id, instrument, OrderEventKind::CancelRejected(reason), now());
-                    }
-                    Ok(Err(error)) => error.to_string(),
-                    Err(transport) => transport,
-                };
-                uncertain = true;
-                shared.notice(format!("cancel {client_id}: {problem}; sending it again in {backoff:?}"));
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(QUERY_BACKOFF_MAX);
+                },
+                Cancel::GoneAfterRetry => {
+                    shared.query_order(client_id, instrument, false).await;
+                }
+                Cancel::Refused(error) => {
+                    let reason = error.reject_reason().unwrap_or(RejectReason::UnknownOrder);
+                    shared.event(client_id, instrument, OrderEventKind::CancelRejected(reason), now());
+                }
             }
         }
         GatewayCommand::Amend { client_id, instrument, price, quantity } => {
@@ -430,104 +295,41 @@ async fn execute(shared: Rc<Shared>, command: GatewayCommand) {
                 Decimal::from_fixed(price.0, spec.price_precision),
                 Decimal::from_fixed(quantity.0, spec.size_precision),
             );
-            let result = shared
+            let answer = shared
                 .call(|ts| shared.requests.amend_order(&symbol, &reference, side, quantity_decimal, price_decimal, ts))
                 .await;
-            match result {
-                Ok(Ok(_)) => shared.event(client_id, instrument, OrderEventKind::Replaced { price, quantity }, now()),
-                Ok(Err(error)) if error.is_retryable() => {
-                    shared.notice(format!("amend {client_id}: {error}; querying"));
-                    resolve_amend(&shared, client_id, instrument, price, quantity).await;
-                }
-                Ok(Err(error)) => {
-                    let reason = error.reject_reason().unwrap_or(RejectReason::InvalidAmend);
-                    shared.event(client_id, instrument, OrderEventKind::ReplaceRejected(reason), now());
-                }
-                Err(transport) => {
-                    shared.notice(format!("amend {client_id}: {transport}; querying"));
-                    resolve_amend(&shared, client_id, instrument, price, quantity).await;
-                }
-            }
+            amend_answered(&shared, client_id, instrument, (price, quantity), answer).await;
         }
-        GatewayCommand::Query { client_id, instrument } => query_until_known(&shared, client_id, instrument).await,
-    }
-}
-
-/// Asks the venue for an order by client id until it answers (a growing backoff between attempts whose
-/// answer is itself unknown), and applies the answer; an order the venue does not know never reached it
-/// (rejected) or is gone (cancelled). `catch_up` as in [`Shared::apply_update`].
-///
-/// # Cancel safety
-/// Cancel safe: it only reads; dropping it loses the answer, not an order.
-async fn query_order(
-    shared: &Rc<Shared>,
-    client_id: ClientOrderId,
-    instrument: InstrumentIndex,
-    catch_up: bool,
-) -> Option<OrderUpdate> {
-    let (symbol, _) = shared.symbol(instrument).cloned()?;
-    let reference = OrderRef::Client(client_id);
-    let mut backoff = QUERY_BACKOFF_MIN;
-    loop {
-        match shared.call(|ts| shared.requests.query_order(&symbol, &reference, ts)).await {
-            Ok(Ok(body)) => match parse_order(shared.market, &body) {
-                Ok(response) => {
-                    shared.apply_update(&response.update, &response.fills, catch_up);
-                    return Some(response.update);
-                }
-                Err(error) => shared.notice(format!("query {client_id}: unreadable answer ({error})")),
-            },
-            Ok(Err(error)) if error.is_unknown_order() => {
-                if shared.is_finished(client_id) {
-                    return None;
-                }
-                let accepted = shared.orders.borrow().get(&client_id).is_some_and(|tracked| tracked.accepted);
-                if accepted {
-                    shared.event(client_id, instrument, OrderEventKind::Canceled, shared.clock.now());
-                    shared.finish(client_id);
-                } else {
-                    shared.reject(client_id, instrument, RejectReason::UnknownOrder, shared.clock.now());
-                }
-                return None;
-            }
-            Ok(Err(error)) if !error.is_retryable() => {
-                shared.notice(format!("query {client_id}: {error}"));
-                return None;
-            }
-            Ok(Err(error)) => shared.notice(format!("query {client_id}: {error}; asking again in {backoff:?}")),
-            Err(transport) => shared.notice(format!("query {client_id}: {transport}; asking again in {backoff:?}")),
+        GatewayCommand::Query { client_id, instrument } => {
+            shared.query_order(client_id, instrument, false).await;
         }
-        tokio::time::sleep(backoff).await;
-        backoff = (backoff * 2).min(QUERY_BACKOFF_MAX);
     }
 }
 
-async fn query_until_known(shared: &Rc<Shared>, client_id: ClientOrderId, instrument: InstrumentIndex) {
-    query_order(shared, client_id, instrument, false).await;
-}
-
-/// After an amend whose answer is unknown: the order's state says whether it took effect (`Replaced`)
-/// or not (`ReplaceRejected`), so the OMS never waits on it forever.
-async fn resolve_amend(
-    shared: &Rc<Shared>,
-    client_id: ClientOrderId,
-    instrument: InstrumentIndex,
-    price: Price,
-    quantity: Quantity,
-) {
-    let Some(update) = query_order(shared, client_id, instrument, false).await else { return };
-    let Some((_, spec)) = shared.symbol(instrument).cloned() else { return };
-    if update.status.is_terminal() {
-        return;
+impl OrderQueries for Shared {
+    /// Asks by client id (`GET .../order?origClientOrderId=`).
+    async fn query_order(
+        self: &Rc<Self>,
+        client_id: ClientOrderId,
+        instrument: InstrumentIndex,
+        catch_up: bool,
+    ) -> Option<OrderUpdate> {
+        let (symbol, _) = self.symbol(instrument).cloned()?;
+        let reference = OrderRef::Client(client_id);
+        let (venue, symbol, reference) = (&**self, symbol.as_str(), &reference);
+        let response = self
+            .query_loop(client_id, instrument, move || async move {
+                let body = match venue.call(|ts| venue.requests.query_order(symbol, reference, ts)).await? {
+                    Ok(body) => body,
+                    Err(error) => return Ok(Err(error)),
+                };
+                let response = parse_order(venue.market, &body).map_err(|e| format!("unreadable answer ({e})"))?;
+                Ok(Ok(Some(response)))
+            })
+            .await?;
+        self.apply_update(&response.update, &response.fills, catch_up);
+        Some(response.update)
     }
-    let applied = fixed(update.price, spec.price_precision) == Some(price.0)
-        && fixed(update.quantity, spec.size_precision) == Some(quantity.0);
-    let kind = if applied {
-        OrderEventKind::Replaced { price, quantity }
-    } else {
-        OrderEventKind::ReplaceRejected(RejectReason::Venue)
-    };
-    shared.event(client_id, instrument, kind, shared.clock.now());
 }
 
 impl Gateway for BinanceGateway {
@@ -546,10 +348,7 @@ impl Gateway for BinanceGateway {
 
     fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<GatewayEvent> {
         self.start();
-        match self.rx.poll_recv(cx) {
-            Poll::Ready(Some(event)) => Poll::Ready(event),
-            Poll::Ready(None) | Poll::Pending => Poll::Pending,
-        }
+        next_event(&mut self.rx, cx)
     }
 
     fn request_snapshot(&mut self) {

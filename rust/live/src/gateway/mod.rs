@@ -9,7 +9,11 @@
 //! | gateway | orders | events |
 //! |---|---|---|
 //! | [`paper::PaperGateway`] | a [`ferrotrade_sim::SimVenue`] per instrument, fed by the live feed | after the configured latency |
-//! | `binance` / `bybit` (live mode) | signed REST requests | REST answers and the user-data stream |
+//! | [`binance::BinanceGateway`] (live mode: `binance-spot`, `binance-usdm`) | signed REST requests | REST answers and the user-data stream (listen key) |
+//! | [`bybit::BybitGateway`] (live mode: `bybit-linear`, `bybit-spot`) | signed v5 REST requests | the private WebSocket (`order`, `execution`) and queries |
+//!
+//! The live gateways share their plumbing (`core`: HTTP, server-time offset, retry loops) and their order
+//! tracking (`tracking`: fills counted once by cumulative quantity, finished-order memory, venue ids).
 //!
 //! # Contract
 //! - `send` never blocks and never awaits; whatever it must wait for happens in the gateway's own tasks.
@@ -20,7 +24,10 @@
 //! - `request_snapshot` is answered by one [`GatewayEvent::Snapshot`] (reconciliation).
 
 pub mod binance;
+pub mod bybit;
+mod core;
 pub mod paper;
+mod tracking;
 
 use std::task::{Context, Poll};
 
@@ -126,8 +133,9 @@ pub trait Gateway {
 /// from the network and overrides.
 ///
 /// # Errors
-/// [`crate::LiveError::Credentials`] when the key cannot be loaded; [`crate::LiveError::Setup`] for a venue
-/// without a live order gateway in this build (Bybit: not yet).
+/// [`crate::LiveError::Credentials`] when the key cannot be loaded (or, on Bybit, is not an HMAC key);
+/// [`crate::LiveError::Setup`] for a venue
+/// without a live order gateway in this build (Bybit inverse).
 pub(crate) fn live_gateway(
     section: &crate::config::VenueSection,
     scope: &[InstrumentIndex],
@@ -136,10 +144,16 @@ pub(crate) fn live_gateway(
 ) -> Result<Box<dyn Gateway>, crate::LiveError> {
     use ferrotrade_model::Venue;
     use ferrotrade_venues::trading::binance::{BinanceRequests, Market};
-    let market = match section.name {
-        Venue::BinanceSpot => Market::Spot,
-        Venue::BinanceUsdm => Market::UsdM,
-        other => {
+    use ferrotrade_venues::trading::bybit::{BybitRequests, Category};
+    enum Protocol {
+        Binance(Market),
+        Bybit(Category),
+    }
+    let protocol = match (section.name, Category::of(section.name)) {
+        (Venue::BinanceSpot, _) => Protocol::Binance(Market::Spot),
+        (Venue::BinanceUsdm, _) => Protocol::Binance(Market::UsdM),
+        (_, Some(category)) => Protocol::Bybit(category),
+        (other, None) => {
             return Err(crate::LiveError::Setup(format!(
                 "{}: live order entry is not available in this build (use mode = \"paper\")",
                 other.as_str()
@@ -151,7 +165,6 @@ pub(crate) fn live_gateway(
         reason: "no credentials configured".into(),
     })?;
     let credentials = crate::credentials::load_credentials(section.name, source, &|name| std::env::var(name).ok())?;
-    let requests = BinanceRequests::new(market, credentials).with_recv_window(section.recv_window_ms);
     let endpoints = crate::engine::setup::endpoints(section);
     let instruments = config
         .instruments
@@ -163,12 +176,22 @@ pub(crate) fn live_gateway(
                 .then(|| (instrument.id.symbol.to_string(), instrument.clone()))
         })
         .collect();
-    Ok(Box::new(binance::BinanceGateway::new(
-        market,
-        requests,
-        endpoints.rest,
-        endpoints.ws_private,
-        instruments,
-        clock,
-    )))
+    let (rest, ws) = (endpoints.rest, endpoints.ws_private);
+    Ok(match protocol {
+        Protocol::Binance(market) => {
+            let requests = BinanceRequests::new(market, credentials).with_recv_window(section.recv_window_ms);
+            Box::new(binance::BinanceGateway::new(market, requests, rest, ws, instruments, clock))
+        }
+        Protocol::Bybit(category) => {
+            let requests = BybitRequests::new(credentials).with_recv_window(section.recv_window_ms);
+            // Bybit signs with HMAC only: refuse another key now rather than fail every request later.
+            if let Err(error) = requests.ws_auth(0) {
+                return Err(crate::LiveError::Credentials {
+                    venue: section.name.as_str().to_owned(),
+                    reason: error.to_string(),
+                });
+            }
+            Box::new(bybit::BybitGateway::new(category, requests, rest, ws, instruments, clock))
+        }
+    })
 }

@@ -132,9 +132,49 @@ impl LiveHooks for StopWhenQuiet {
     }
 }
 
+/// The market a live-mode test trades: venue, instrument spec, risk limit and market-maker sizing
+/// (decimal text as the TOML takes it).
+pub struct LiveMarket<'a> {
+    pub venue: &'a str,
+    pub symbol: &'a str,
+    pub tick_size: &'a str,
+    pub lot_size: &'a str,
+    pub risk_max_position: &'a str,
+    pub order_size: &'a str,
+    pub half_spread_bps: &'a str,
+    pub max_position: &'a str,
+    /// More keys of the `[[venue]]` table (one per line, or nothing).
+    pub venue_extra: &'a str,
+}
+
+/// Binance USD-M BTCUSDT, as `live_config` trades it.
+pub const BINANCE_USDM_BTCUSDT: LiveMarket<'static> = LiveMarket {
+    venue: "binance-usdm",
+    symbol: "BTCUSDT",
+    tick_size: "0.1",
+    lot_size: "0.001",
+    risk_max_position: "0.05",
+    order_size: "0.002",
+    half_spread_bps: "0.5",
+    max_position: "0.01",
+    venue_extra: "",
+};
+
 /// A live-mode configuration against `venue` with the market maker; `extra` is appended to its
 /// `[[strategy]]` table.
 pub fn live_config(venue: &VenueThread, run_dir: &Path, keys: &Path, extra: &str) -> LiveConfig {
+    live_config_for(venue, run_dir, keys, &BINANCE_USDM_BTCUSDT, extra)
+}
+
+/// A live-mode configuration against `venue` with the market maker trading `market`; `extra` is appended
+/// to its `[[strategy]]` table.
+pub fn live_config_for(
+    venue: &VenueThread,
+    run_dir: &Path,
+    keys: &Path,
+    market: &LiveMarket<'_>,
+    extra: &str,
+) -> LiveConfig {
     let text = format!(
         r#"
 [live]
@@ -145,28 +185,37 @@ reconcile_every_s = 1
 journal_fsync = "never"
 
 [[venue]]
-name = "binance-usdm"
+name = "{name}"
 network = "local"
 rest = "{rest}"
 ws_public = "{ws}"
 credentials = {{ file = "{keys}" }}
-
-[instruments."binance-usdm.BTCUSDT"]
-tick_size = 0.1
-lot_size = 0.001
+{venue_extra}
+[instruments."{name}.{symbol}"]
+tick_size = {tick_size}
+lot_size = {lot_size}
 
 [risk]
-max_position = 0.05
+max_position = {risk_max_position}
 
 [[strategy]]
 kind = "market_maker"
 name = "mm"
-instrument = "binance-usdm.BTCUSDT"
-order_size = 0.002
-half_spread_bps = 0.5
-max_position = 0.01
+instrument = "{name}.{symbol}"
+order_size = {order_size}
+half_spread_bps = {half_spread_bps}
+max_position = {max_position}
 {extra}"#,
         run_dir = run_dir.display(),
+        name = market.venue,
+        symbol = market.symbol,
+        tick_size = market.tick_size,
+        lot_size = market.lot_size,
+        risk_max_position = market.risk_max_position,
+        order_size = market.order_size,
+        half_spread_bps = market.half_spread_bps,
+        max_position = market.max_position,
+        venue_extra = market.venue_extra,
         rest = venue.rest,
         ws = venue.ws,
         keys = keys.display(),

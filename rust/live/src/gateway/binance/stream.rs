@@ -4,7 +4,7 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use ferrotrade_model::{ClientOrderId, InstrumentIndex, Price, Quantity};
+use ferrotrade_model::{InstrumentIndex, Quantity};
 use ferrotrade_venues::trading::UserEvent;
 use ferrotrade_venues::trading::binance::{
     Market, parse_listen_key, parse_open_orders, parse_position_risk, parse_user_frame,
@@ -12,20 +12,19 @@ use ferrotrade_venues::trading::binance::{
 use futures_util::StreamExt;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::{KEEPALIVE, Shared, fixed, query_order};
+use super::{KEEPALIVE, Shared};
+use crate::gateway::core::{Core, OrderQueries, fixed};
 use crate::gateway::{GatewayEvent, VenueSnapshot};
-use crate::reconcile::VenueOrder;
 
 /// After a user-stream gap: queries every order the gateway still tracks, reporting what was missed.
 async fn catch_up(shared: Rc<Shared>) {
-    let working: Vec<(ClientOrderId, InstrumentIndex)> =
-        shared.orders.borrow().iter().map(|(id, tracked)| (*id, tracked.instrument)).collect();
+    let working = shared.working();
     if !working.is_empty() {
         shared.notice(format!("catch-up: querying {} working orders", working.len()));
     }
     for (client_id, instrument) in working {
         // What the query finds is applied to the order; nothing more to do with it here.
-        let _ = query_order(&shared, client_id, instrument, true).await;
+        let _ = shared.query_order(client_id, instrument, true).await;
     }
 }
 
@@ -37,24 +36,8 @@ pub(super) async fn snapshot(shared: Rc<Shared>, scope: Vec<InstrumentIndex>) {
         match shared.call(|ts| shared.requests.open_orders(Some(&symbol), ts)).await {
             Ok(Ok(body)) => match parse_open_orders(shared.market, &body) {
                 Ok(updates) => {
-                    for update in updates {
-                        let (Some(price), Some(quantity), Some(filled)) = (
-                            fixed(update.price, spec.price_precision),
-                            fixed(update.quantity, spec.size_precision),
-                            fixed(update.filled, spec.size_precision),
-                        ) else {
-                            continue;
-                        };
-                        result.orders.push(VenueOrder {
-                            instrument,
-                            client_id: update.client_id,
-                            venue_order_id: update.venue_order_id.clone(),
-                            side: update.side,
-                            price: Price(price),
-                            quantity: Quantity(quantity),
-                            filled: Quantity(filled),
-                        });
-                    }
+                    let orders = updates.iter().filter_map(|update| Core::venue_order(update, instrument, &spec));
+                    result.orders.extend(orders);
                 }
                 Err(error) => shared.notice(format!("open orders: {error}")),
             },
@@ -128,7 +111,9 @@ pub(super) async fn user_stream(shared: Rc<Shared>) {
                         let mut expired = false;
                         for event in events.drain(..) {
                             match event {
-                                UserEvent::Order(update) => shared.apply_update(&update, &[], false),
+                                UserEvent::Order(update) => {
+                                    shared.apply_update(&update, &[], false);
+                                }
                                 UserEvent::ListenKeyExpired => expired = true,
                                 _ => {}
                             }
