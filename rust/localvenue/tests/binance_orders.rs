@@ -5,7 +5,8 @@ mod common;
 use common::*;
 use ferrotrade_localvenue::{LocalVenue, LocalVenueConfig, RateLimits};
 use ferrotrade_model::Venue;
-use ferrotrade_venues::trading::binance::{AccountTrade, parse_order_trades};
+use ferrotrade_venues::trading::AccountTrade;
+use ferrotrade_venues::trading::binance::parse_order_trades;
 use reqwest::Method;
 use serde_json::Value;
 

@@ -6,11 +6,12 @@ use ferrotrade_model::{
 };
 use ferrotrade_venues::auth::{Credentials, verify_binance_ed25519};
 use ferrotrade_venues::trading::binance::{
-    AccountTrade, BinanceRequests, Market, event_time, parse_account, parse_error, parse_listen_key, parse_open_orders,
-    parse_order, parse_order_trades, parse_position_risk, parse_server_time, parse_user_frame,
+    BinanceRequests, Market, event_time, parse_account, parse_error, parse_listen_key, parse_open_orders, parse_order,
+    parse_order_trades, parse_position_risk, parse_server_time, parse_user_frame,
 };
 use ferrotrade_venues::trading::{
-    BalanceReport, FillReport, NewOrder, OrderRef, PositionReport, TradingError, UserEvent, client_id_to_wire,
+    AccountTrade, BalanceReport, FillReport, NewOrder, OrderRef, PositionReport, TradingError, UserEvent,
+    client_id_to_wire,
 };
 
 fn data(name: &str) -> String {

@@ -6,11 +6,11 @@ use ferrotrade_model::{
 };
 use ferrotrade_venues::auth::{Credentials, hmac_hex};
 use ferrotrade_venues::trading::bybit::{
-    BybitRequests, Category, OrderIds, WS_PING, parse_cancel_all, parse_error, parse_open_orders, parse_order_ids,
-    parse_positions, parse_server_time, parse_user_frame, parse_wallet_balance, ws_subscribe,
+    BybitRequests, Category, OrderIds, WS_PING, parse_cancel_all, parse_error, parse_executions, parse_open_orders,
+    parse_order_ids, parse_positions, parse_server_time, parse_user_frame, parse_wallet_balance, ws_subscribe,
 };
 use ferrotrade_venues::trading::{
-    BalanceReport, FillReport, NewOrder, OrderRef, PositionReport, TradingError, UserEvent,
+    AccountTrade, BalanceReport, FillReport, NewOrder, OrderRef, PositionReport, TradingError, UserEvent,
 };
 
 fn data(name: &str) -> String {
@@ -370,4 +370,52 @@ fn acknowledgements() {
         parse_user_frame(Venue::BybitLinear, &bad, &mut out),
         Err(TradingError::Unknown { field: "orderStatus", .. })
     ));
+}
+
+#[test]
+fn execution_list_of_one_order() {
+    let list = requests()
+        .order_executions(Category::Linear, "BTCUSDT", &OrderRef::Client(ClientOrderId(7)), 1_672_282_800_000)
+        .expect("request");
+    assert_eq!(
+        (list.method, list.path_and_query().as_str()),
+        ("GET", "/v5/execution/list?category=linear&symbol=BTCUSDT&orderLinkId=ft-7&limit=100")
+    );
+    let signed = b"1672282800000XXXXXXXXXX5000category=linear&symbol=BTCUSDT&orderLinkId=ft-7&limit=100";
+    assert_eq!(header(&list.headers, "X-BAPI-SIGN"), hmac_hex(b"YYYYYYYYYY", signed));
+    let by_venue_id = requests()
+        .order_executions(Category::Spot, "XRPUSDT", &OrderRef::Venue("8c065341".into()), 1)
+        .expect("request");
+    assert_eq!(by_venue_id.query, "category=spot&symbol=XRPUSDT&orderId=8c065341&limit=100");
+
+    // The docs' example lists two executions, newest last here (oldest first).
+    let trades = parse_executions(Category::Linear, &data("http_get_executions.json")).expect("executions");
+    assert_eq!(
+        trades[0],
+        AccountTrade {
+            symbol: "BTCUSDT".into(),
+            venue_order_id: "8c065341-7b52-4ca9-ac2c-37e31ac55c94".into(),
+            fill: FillReport {
+                trade_id: "e0cbe81d-0f18-5866-9415-cf319b5dab3b".into(),
+                price: dec("50000.00"),
+                quantity: dec("0.100"),
+                fee: dec("0.0150"),
+                fee_asset: "USDT".into(),
+                liquidity: Liquidity::Maker,
+                ts_event: UnixNanos::from_millis(1_672_282_722_429),
+            },
+        }
+    );
+    assert_eq!(trades.len(), 2);
+    assert_eq!((trades[1].symbol.as_str(), trades[1].fill.liquidity), ("ETHUSDT", Liquidity::Taker));
+    assert_eq!(trades[1].fill.quantity, dec("0.500"));
+
+    // Funding items are not fills of an order; a refusal is the venue's error.
+    let funding = r#"{"retCode":0,"retMsg":"OK","result":{"category":"linear","list":[{"symbol":"BTCUSDT",
+        "orderId":"1","orderLinkId":"","side":"Buy","orderPrice":"0","orderQty":"0","leavesQty":"0",
+        "orderType":"UNKNOWN","stopOrderType":"","execFee":"0.01","execId":"f","execPrice":"1","execQty":"1",
+        "execType":"Funding","execTime":"1","isMaker":false}],"nextPageCursor":""},"time":1}"#;
+    assert!(parse_executions(Category::Linear, funding).expect("funding").is_empty());
+    let refused = r#"{"retCode":10002,"retMsg":"invalid request, please check your server timestamp","result":{}}"#;
+    assert!(matches!(parse_executions(Category::Linear, refused), Err(TradingError::Api(e)) if e.code == 10002));
 }

@@ -36,7 +36,7 @@ pub use super::binance_rest::{
     parse_position_risk, parse_server_time,
 };
 pub(crate) use super::binance_rest::{side_from_wire, status_from_wire, tif_from_wire, type_from_wire};
-pub use super::binance_trades::{AccountTrade, parse_order_trades};
+pub use super::binance_trades::parse_order_trades;
 pub use super::binance_user::{event_time, parse_user_frame};
 use super::{NewOrder, OrderRef, SignedRequest, TradingError, push_param};
 pub use super::{client_id_from_wire, client_id_to_wire};

@@ -22,18 +22,7 @@ use ferrotrade_model::{Decimal, Liquidity};
 use serde::Deserialize;
 
 use super::binance::{BinanceRequests, Market};
-use super::{FillReport, SignedRequest, TradingError, de, malformed, millis, push_param};
-
-/// One trade of the account.
-#[derive(Clone, Debug, PartialEq)]
-pub struct AccountTrade {
-    /// The venue's symbol spelling.
-    pub symbol: String,
-    /// The venue's id of the order that traded.
-    pub venue_order_id: String,
-    /// The execution.
-    pub fill: FillReport,
-}
+use super::{AccountTrade, FillReport, SignedRequest, TradingError, de, malformed, millis, push_param};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -30,6 +30,7 @@
 use ferrotrade_model::{Decimal, OrderSide, OrderType, Venue};
 use serde::Serialize;
 
+pub use super::bybit_executions::parse_executions;
 pub use super::bybit_rest::{
     OrderIds, parse_cancel_all, parse_error, parse_open_orders, parse_order_ids, parse_positions, parse_server_time,
     parse_wallet_balance,

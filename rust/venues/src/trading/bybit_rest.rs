@@ -35,7 +35,7 @@ struct Envelope<'a> {
 }
 
 /// The `result` of a successful answer (and the envelope's `time`), or the `retCode` error.
-fn result<T: DeserializeOwned>(body: &str, context: &'static str) -> Result<(T, Option<u64>), TradingError> {
+pub(super) fn result<T: DeserializeOwned>(body: &str, context: &'static str) -> Result<(T, Option<u64>), TradingError> {
     let envelope: Envelope<'_> = sonic_rs::from_str(body).map_err(malformed(context))?;
     if envelope.ret_code != 0 {
         return Err(TradingError::Api(ApiError { status: 200, code: envelope.ret_code, message: envelope.ret_msg }));
@@ -79,10 +79,10 @@ pub fn parse_order_ids(body: &str) -> Result<OrderIds, TradingError> {
 }
 
 #[derive(Deserialize)]
-struct List<T> {
-    list: Vec<T>,
+pub(super) struct List<T> {
+    pub(super) list: Vec<T>,
     #[serde(default)]
-    category: Option<String>,
+    pub(super) category: Option<String>,
 }
 
 /// Parses the answer of `cancel-all`: the ids of the orders canceled.

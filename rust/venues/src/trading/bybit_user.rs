@@ -27,7 +27,8 @@ use sonic_rs::LazyValue;
 use super::bybit::Category;
 use super::bybit_rest::{WireAccount, WireOrder, WirePosition, category_of, side_from_wire};
 use super::{
-    ApiError, FillReport, OrderUpdate, TradingError, UserEvent, client_id_from_wire, de, decimal_sub, malformed,
+    AccountTrade, ApiError, FillReport, OrderUpdate, TradingError, UserEvent, client_id_from_wire, de, decimal_sub,
+    malformed,
 };
 
 /// Parses one private-stream frame, appending its events to `out`. Wallet balances are attributed to
@@ -110,7 +111,7 @@ fn traded_venue(category: Option<&str>) -> Option<Venue> {
     category_of(category).map(Category::venue)
 }
 
-fn is_fill(exec_type: &str) -> bool {
+pub(super) fn is_fill(exec_type: &str) -> bool {
     matches!(exec_type, "Trade" | "AdlTrade" | "BustTrade" | "BlockTrade" | "MovePosition")
 }
 
@@ -132,10 +133,10 @@ struct Envelope<'a> {
     data: Option<LazyValue<'a>>,
 }
 
-/// One item of the `execution` topic.
+/// One item of the `execution` topic (and of `GET /v5/execution/list`, which lists the same fields).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Execution {
+pub(super) struct Execution {
     #[serde(default)]
     category: Option<String>,
     symbol: String,
@@ -161,7 +162,7 @@ struct Execution {
     exec_fee: Decimal,
     #[serde(default)]
     fee_currency: Option<String>,
-    exec_type: String,
+    pub(super) exec_type: String,
     #[serde(default, deserialize_with = "de::opt_millis")]
     exec_time: Option<u64>,
     #[serde(default)]
@@ -169,6 +170,15 @@ struct Execution {
 }
 
 impl Execution {
+    /// The execution as an account trade of `venue`.
+    pub(super) fn into_trade(self, venue: Venue) -> Result<AccountTrade, TradingError> {
+        let update = self.into_update(venue)?;
+        let fill = update
+            .last_fill
+            .ok_or(TradingError::Malformed { context: "bybit execution", reason: "no execution".into() })?;
+        Ok(AccountTrade { symbol: update.symbol, venue_order_id: update.venue_order_id, fill })
+    }
+
     fn into_update(self, venue: Venue) -> Result<OrderUpdate, TradingError> {
         const CONTEXT: &str = "bybit execution";
         let is_stop = !self.stop_order_type.is_empty() && self.stop_order_type != "UNKNOWN";

@@ -72,6 +72,7 @@ mod binance_rest;
 mod binance_trades;
 mod binance_user;
 pub mod bybit;
+mod bybit_executions;
 mod bybit_rest;
 mod bybit_user;
 mod de;
@@ -128,6 +129,19 @@ pub struct FillReport {
     pub liquidity: Liquidity,
     /// Venue time of the execution.
     pub ts_event: UnixNanos,
+}
+
+/// One execution of one of the account's orders, from a trade list (Binance `myTrades`/`userTrades`,
+/// Bybit `execution/list`): what a catch-up after a user-stream gap needs to book each missed fill with
+/// its own trade id, price, fee and maker flag.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccountTrade {
+    /// The venue's symbol spelling.
+    pub symbol: String,
+    /// The venue's id of the order that traded.
+    pub venue_order_id: String,
+    /// The execution.
+    pub fill: FillReport,
 }
 
 /// A position of a derivatives account.
