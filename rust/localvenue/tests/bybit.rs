@@ -1,12 +1,30 @@
 //! Bybit v5 against the replayed XRPUSDT archive: public snapshot then recorded deltas, REST
-//! orderbook, private auth, signed order entry and the execution topic.
+//! orderbook, private auth, signed order entry, the execution topic and the execution list.
 mod common;
 
 use common::*;
 use ferrotrade_localvenue::{LocalVenue, LocalVenueConfig};
 use ferrotrade_model::{Decimal, Venue};
 use ferrotrade_venues::auth::{bybit_rest_signature, bybit_ws_signature};
+use ferrotrade_venues::trading::bybit::{Category, parse_executions};
 use serde_json::{Value, json};
+
+/// A signed `GET path?query`, answered as JSON text.
+async fn bybit_get(client: &reqwest::Client, base: &str, path: &str, query: &str) -> String {
+    let timestamp = now_ms();
+    client
+        .get(format!("{base}{path}?{query}"))
+        .header("X-BAPI-API-KEY", KEY)
+        .header("X-BAPI-TIMESTAMP", timestamp.to_string())
+        .header("X-BAPI-RECV-WINDOW", "5000")
+        .header("X-BAPI-SIGN", bybit_rest_signature(SECRET, timestamp, KEY, 5000, query))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("body")
+}
 
 async fn bybit_post(client: &reqwest::Client, base: &str, path: &str, body: &Value) -> Value {
     let body = body.to_string();
@@ -105,6 +123,7 @@ async fn private_stream_reports_the_execution_of_a_signed_order() {
         (Some(0), Some("ft-42")),
         "{created}"
     );
+    let market_order_id = created["result"]["orderId"].as_str().expect("orderId").to_owned();
     let mut topics = Vec::new();
     let execution = loop {
         let message: Value = serde_json::from_str(&next_text(&mut private).await.expect("push")).expect("json");
@@ -153,24 +172,20 @@ async fn private_stream_reports_the_execution_of_a_signed_order() {
     assert_eq!(cancelled["retCode"], 110001, "a filled order cannot be cancelled");
     // Asked for by its link id, the filled order is still found (the list of open orders is empty).
     let query = "category=linear&symbol=XRPUSDT&orderLinkId=ft-42";
-    let timestamp = now_ms();
-    let found: Value = serde_json::from_str(
-        &client
-            .get(format!("{base}/v5/order/realtime?{query}"))
-            .header("X-BAPI-API-KEY", KEY)
-            .header("X-BAPI-TIMESTAMP", timestamp.to_string())
-            .header("X-BAPI-RECV-WINDOW", "5000")
-            .header("X-BAPI-SIGN", bybit_rest_signature(SECRET, timestamp, KEY, 5000, query))
-            .send()
-            .await
-            .expect("request")
-            .text()
-            .await
-            .expect("body"),
-    )
-    .expect("json");
+    let found: Value =
+        serde_json::from_str(&bybit_get(&client, &base, "/v5/order/realtime", query).await).expect("json");
     let list = &found["result"]["list"];
     assert_eq!((list[0]["orderLinkId"].as_str(), list[0]["orderStatus"].as_str()), (Some("ft-42"), Some("Filled")));
     assert_eq!(list.as_array().map(Vec::len), Some(1), "{found}");
+    // Its executions, read by the engine's own codec: the pushed execution, with its id, size and fee.
+    let listed = bybit_get(&client, &base, "/v5/execution/list", query).await;
+    let trades = parse_executions(Category::Linear, &listed).expect("execution list");
+    let pushed = fill["execId"].as_str().expect("execId");
+    assert!(trades.iter().any(|trade| trade.fill.trade_id == pushed), "{listed}");
+    let total = trades.iter().map(|trade| trade.fill.quantity.to_fixed(0).expect("lots")).sum::<i64>();
+    assert_eq!(total, 100, "the market order's executions add up to its size: {listed}");
+    assert!(trades.iter().all(|trade| trade.venue_order_id == market_order_id), "{listed}");
+    let unknown = bybit_get(&client, &base, "/v5/execution/list", "category=linear&orderLinkId=ft-999").await;
+    assert_eq!(parse_executions(Category::Linear, &unknown).expect("empty list"), []);
     venue.shutdown().await;
 }

@@ -29,7 +29,7 @@ use ferrotrade_sim::{SimVenue, VenueConfig};
 use ferrotrade_venues::sync::BookSync;
 
 pub(crate) use accounts::{Account, AccountTrade};
-pub(crate) use orders::{ExecKind, Execution, OrderRecord, OrderSpec, SubmitError};
+pub(crate) use orders::{ExecKind, Execution, OrderRecord, OrderSpec, SubmitError, WireStatus};
 
 use crate::error::LocalVenueError;
 use crate::replay::reader::{OwnedBook, ReplayEvent};

@@ -1,5 +1,5 @@
 //! Bybit v5 REST: market (`time`, `instruments-info`, `orderbook`), order entry (`create`, `cancel`,
-//! `amend`, `cancel-all`, `realtime`), `position/list` and `account/wallet-balance`.
+//! `amend`, `cancel-all`, `realtime`), `execution/list`, `position/list` and `account/wallet-balance`.
 //!
 //! Answers are HTTP 200 with the v5 envelope; failures carry the venue's `retCode` (`10001` parameter
 //! error, `10002`/`10003`/`10004` authentication, `10006` rate limit, `110001`/`170213` unknown order,
@@ -154,6 +154,61 @@ async fn market(shared: &Shared, path: &str, params: &Params) -> Result<Value, F
     }
 }
 
+/// `GET /v5/execution/list`: the account's fills of `category` (and `symbol`, and one order by `orderId`
+/// or `orderLinkId`, when given), newest first as Bybit lists them, at most `limit` (default 50, 1 to
+/// 100), from the executions the account remembers. Each item carries its order as it stood after that
+/// execution (`leavesQty` then, against the order's current quantity).
+fn executions(shared: &Shared, account: usize, params: &Params) -> Result<Value, Failure> {
+    use crate::exchange::{ExecKind, Execution, WireStatus};
+    let venue = venue_of(params.non_empty("category"))?;
+    let only = params.non_empty("symbol").map(|s| instrument(shared, venue, Some(s))).transpose()?;
+    let limit = match params.non_empty("limit").map(str::parse::<usize>) {
+        None => 50,
+        Some(Ok(limit)) if (1..=100).contains(&limit) => limit,
+        Some(_) => return Err(fail(10001, "params error: limit must be 1 to 100")),
+    };
+    let exchange = lock(&shared.exchange);
+    let owner = exchange.accounts.get(account).ok_or_else(|| fail(10003, "API key is invalid."))?;
+    let order = match (params.non_empty("orderId"), params.non_empty("orderLinkId")) {
+        (Some(id), _) => Some(id.parse::<u64>().ok().and_then(|id| exchange.orders.get(account, id))),
+        (None, Some(link)) => Some(exchange.orders.by_client(account, link)),
+        (None, None) => None,
+    };
+    // An order asked for that the venue does not know has no executions.
+    let order_id = match order {
+        Some(None) => return Ok(json!({"category": category(venue), "list": [], "nextPageCursor": ""})),
+        Some(Some(record)) => Some(record.order_id),
+        None => None,
+    };
+    // One pass, oldest first: each wanted trade with its order's filled quantity after it.
+    let mut filled: std::collections::BTreeMap<u64, i64> = std::collections::BTreeMap::new();
+    let mut wanted = Vec::new();
+    for trade in &owner.trades {
+        let cumulative = filled.entry(trade.order_id).or_insert(0);
+        *cumulative += trade.fill.quantity.0;
+        let instrument_ok =
+            shared.instruments[trade.instrument].id.venue == venue && only.is_none_or(|o| trade.instrument == o);
+        if instrument_ok && order_id.is_none_or(|id| trade.order_id == id) {
+            wanted.push((trade, *cumulative));
+        }
+    }
+    let list: Vec<Value> = wanted
+        .iter()
+        .rev()
+        .filter_map(|(trade, cumulative)| {
+            let mut order = exchange.orders.get(account, trade.order_id)?.clone();
+            order.filled = Quantity(*cumulative);
+            order.status =
+                if *cumulative >= order.spec.quantity.0 { WireStatus::Filled } else { WireStatus::PartiallyFilled };
+            let execution =
+                Execution { kind: ExecKind::Trade(trade.fill), order, realized: trade.realized, ts_ms: trade.ts_ms };
+            crate::wire::bybit::execution(&execution, &shared.instruments[trade.instrument])
+        })
+        .take(limit)
+        .collect();
+    Ok(json!({"category": category(venue), "list": list, "nextPageCursor": ""}))
+}
+
 fn private(
     shared: &Shared,
     account: usize,
@@ -189,6 +244,7 @@ fn private(
                     .collect();
                 Ok(json!({"category": category(venue), "list": list, "nextPageCursor": ""}))
             }
+            "/v5/execution/list" => executions(shared, account, params),
             "/v5/position/list" => {
                 let venue = venue_of(params.non_empty("category"))?;
                 let only = params.non_empty("symbol").map(|s| instrument(shared, venue, Some(s))).transpose()?;

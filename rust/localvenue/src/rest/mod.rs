@@ -31,6 +31,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
         .route("/fapi/{*path}", any(binance_trade::usdm))
         .route("/v5/market/{*path}", any(bybit::handle))
         .route("/v5/order/{*path}", any(bybit::handle))
+        .route("/v5/execution/{*path}", any(bybit::handle))
         .route("/v5/position/{*path}", any(bybit::handle))
         .route("/v5/account/{*path}", any(bybit::handle))
         .layer(axum::middleware::from_fn_with_state(shared, faults))
