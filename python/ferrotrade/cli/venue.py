@@ -56,6 +56,7 @@ def serve_command(  # noqa: PLR0917 (typer maps each parameter to an option)
     ] = None,
     delay_ms: Annotated[float | None, typer.Option("--delay-ms", help="Delay every market message.")] = None,
     rest_5xx: Annotated[float, typer.Option("--rest-5xx", help="Probability to answer REST with 503.")] = 0.0,
+    user_drop: Annotated[float, typer.Option("--user-drop", help="Probability to lose a user-data push.")] = 0.0,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the fault draws.")] = 0,
 ) -> None:
     """Serve recorded Binance/Bybit traffic and a matching engine on loopback until Ctrl-C."""
@@ -65,7 +66,7 @@ def serve_command(  # noqa: PLR0917 (typer maps each parameter to an option)
     if key is not None and secret is None:
         _err.print("[bold red]error:[/bold red] set FT_VENUE_API_SECRET for the API key")
         raise typer.Exit(EXIT_ERROR)
-    faults = VenueFaults(drop, duplicate, reorder, disconnect_every, delay_ms, rest_5xx)
+    faults = VenueFaults(drop, duplicate, reorder, disconnect_every, delay_ms, rest_5xx, user_drop)
 
     def ready(address: str) -> None:
         _err.print(f"local venue listening on {address} (REST http://{address}, WS ws://{address}/...)")

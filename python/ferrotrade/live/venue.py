@@ -35,6 +35,9 @@ class VenueFaults:
         Added delay before each market message.
     rest_5xx : float
         Probability that a REST request is answered with HTTP 503.
+    user_drop : float
+        Probability that a user-data push (order update, execution) is lost: the client learns of the
+        change only by asking the venue.
     """
 
     drop: float = 0.0
@@ -43,6 +46,7 @@ class VenueFaults:
     disconnect_every_s: float | None = None
     delay_ms: float | None = None
     rest_5xx: float = 0.0
+    user_drop: float = 0.0
 
 
 def serve_venue(

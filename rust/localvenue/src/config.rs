@@ -34,7 +34,8 @@ pub struct ApiAccount {
 }
 
 /// Seeded faults. Probabilities apply per WebSocket market message per connection (`drop`,
-/// `duplicate`, `reorder`) and per REST request (`rest_5xx`); `0.0` disables each.
+/// `duplicate`, `reorder`), per user-data push (`user_drop`) and per REST request (`rest_5xx`); `0.0`
+/// disables each.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FaultConfig {
     /// A market message is not sent to this connection.
@@ -50,6 +51,10 @@ pub struct FaultConfig {
     pub delay: Option<Duration>,
     /// A REST request is answered with HTTP 503 (Binance `-1001`, Bybit `10016`) before being handled.
     pub rest_5xx: f64,
+    /// A user-data push (order update, execution, account update) is lost on its way to one connection:
+    /// the order still changed at the venue, and a client learns of it only by asking (an order query,
+    /// a trade list, reconciliation). The venues do not promise delivery of their private streams.
+    pub user_drop: f64,
 }
 
 /// Request-rate limits, as the venues publish them (defaults) or tightened for tests.

@@ -9,8 +9,9 @@
 //! Every market connection has its own random stream, seeded from the venue's seed and the connection's
 //! number, so a run with the same seed and the same connection order injects the same faults. Per
 //! frame one draw decides: drop (`p_drop`), duplicate (`p_duplicate`), hold back until after the next
-//! sent frame (`p_reorder`), or send. User-data pushes are never faulted: the venues' private streams
-//! are reliable in order.
+//! sent frame (`p_reorder`), or send. User-data pushes are never duplicated or reordered (the venues'
+//! private streams are ordered); with `user_drop` one draw per push and connection, from the hub's own
+//! seeded stream, loses it.
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -84,12 +85,20 @@ pub(crate) struct Hub {
     seed: u64,
     faults: FaultConfig,
     capacity: usize,
+    /// The `user_drop` draws.
+    user_rng: Xoshiro256PlusPlus,
 }
 
 impl Hub {
     /// An empty hub.
     pub fn new(seed: u64, faults: FaultConfig, capacity: usize) -> Hub {
-        Hub { connections: BTreeMap::new(), next_id: 0, seed, faults, capacity: capacity.max(1) }
+        let user_rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x5553_4552_5f44_524f);
+        Hub { connections: BTreeMap::new(), next_id: 0, seed, faults, capacity: capacity.max(1), user_rng }
+    }
+
+    /// Whether the next user-data push to one connection is lost (the `user_drop` fault).
+    pub fn lose_user_push(&mut self) -> bool {
+        self.faults.user_drop > 0.0 && self.user_rng.random::<f64>() < self.faults.user_drop
     }
 
     /// Adds a connection.

@@ -28,6 +28,7 @@ pub(crate) struct Counters {
     pub rate_limited: AtomicU64,
     pub bad_records: AtomicU64,
     pub user_pushes: AtomicU64,
+    pub user_dropped: AtomicU64,
 }
 
 /// The venue's event counters at one moment.
@@ -59,6 +60,8 @@ pub struct CounterSnapshot {
     pub bad_records: u64,
     /// User-data messages queued.
     pub user_pushes: u64,
+    /// User-data messages lost by the `user_drop` fault.
+    pub user_dropped: u64,
 }
 
 impl Counters {
@@ -78,6 +81,7 @@ impl Counters {
             rate_limited: load(&self.rate_limited),
             bad_records: load(&self.bad_records),
             user_pushes: load(&self.user_pushes),
+            user_dropped: load(&self.user_dropped),
         }
     }
 }

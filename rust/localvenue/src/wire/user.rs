@@ -104,6 +104,10 @@ pub(crate) fn deliver(shared: &Shared, pushes: Vec<Push>) {
             Target::Bybit(topic) => hub.bybit_private(push.account, topic),
         };
         for (id, tx) in targets {
+            if hub.lose_user_push() {
+                shared.counters.user_dropped.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
             match tx.try_send(Out::Text(push.text.clone().into(), Instant::now())) {
                 Ok(()) => {
                     shared.counters.user_pushes.fetch_add(1, Ordering::Relaxed);

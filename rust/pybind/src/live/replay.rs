@@ -8,7 +8,7 @@
 //! paths = ["data/btcusdt_20240808.gz"]   # relative to the configuration file
 //! speed = 1.0                            # multiple of recorded time, or "max"
 //! seed = 0
-//! faults = { drop = 0.0, duplicate = 0.0, reorder = 0.0, disconnect_every_s = 30, delay_ms = 1, rest_5xx = 0.0 }
+//! faults = { drop = 0.0, duplicate = 0.0, reorder = 0.0, disconnect_every_s = 30, delay_ms = 1, rest_5xx = 0.0, user_drop = 0.0 }
 //! ```
 //!
 //! Every `[[venue]]` of the configuration is pointed at the local venue (network `local`) with a fresh

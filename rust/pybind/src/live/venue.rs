@@ -39,6 +39,8 @@ struct FaultsJson {
     delay_ms: Option<f64>,
     #[serde(default)]
     rest_5xx: f64,
+    #[serde(default)]
+    user_drop: f64,
 }
 
 /// The JSON `ferrotrade.live.serve_venue` sends.
@@ -91,6 +93,7 @@ pub(crate) fn venue_config(json: &str) -> PyResult<LocalVenueConfig> {
         disconnect_every: duration("disconnect_every_s", raw.faults.disconnect_every_s, 1.0)?,
         delay: duration("delay_ms", raw.faults.delay_ms, 1e-3)?,
         rest_5xx: probability("rest_5xx", raw.faults.rest_5xx)?,
+        user_drop: probability("user_drop", raw.faults.user_drop)?,
     };
     let accounts = raw
         .accounts
@@ -147,6 +150,7 @@ pub(crate) fn report_dict<'py>(py: Python<'py>, report: &ServeReport) -> PyResul
         ("rate_limited", c.rate_limited),
         ("bad_records", c.bad_records),
         ("user_pushes", c.user_pushes),
+        ("user_dropped", c.user_dropped),
     ] {
         dict.set_item(name, value)?;
     }
