@@ -9,13 +9,20 @@
 //!   another process, or by a run whose journal lost the record. Adopted, cancelled or left per
 //!   `unknown_orders`;
 //! - an order the OMS holds open that the venue does not list ([`Difference::MissingAtVenue`]): it filled
-//!   or was cancelled while an event was lost. The engine queries it by client id and applies the answer;
+//!   or was cancelled while an event was lost. The engine queries it by client id and applies the answer
+//!   (fills booked from the venue's trade list);
 //! - an order both know with a different price, quantity or filled size ([`Difference::OrderMismatch`]);
+//!   a different filled size is queried like a missing order (a fill report was lost: the venue's trade
+//!   list books it);
 //! - a position whose size differs ([`Difference::PositionMismatch`]).
 //!
-//! Orders whose last change is younger than `grace_ns` are skipped: a `Submitted` order the venue has not
-//! acknowledged yet, or a cancel in flight, is not a difference but a race, and would be reported
-//! spuriously at every reconciliation under load.
+//! Races are not differences: a `Submitted` order the venue has not acknowledged yet, or an amend or
+//! cancel in flight, would be reported spuriously at every reconciliation under load. So price and
+//! quantity are compared only for orders whose last change is older than `grace_ns`, and an order is
+//! missing (or its filled size different) only once it is older than `grace_ns` since it was created:
+//! an order the strategy keeps amending is still checked, so a fill whose report was lost cannot hide
+//! behind the amends. A missing order or filled size reported during a race costs one query, whose
+//! answer changes nothing the events in flight do not.
 //!
 //! The diff is a pure function of the two views, so it is tested without a venue.
 
@@ -116,8 +123,8 @@ impl fmt::Display for Difference {
 /// Compares the OMS's open orders with the venue's for the instruments in `scope` (the instruments of one
 /// venue), appending differences to `out`.
 ///
-/// `oms_orders` are every order of the OMS (only open ones in `scope` are compared); orders whose
-/// `ts_last` is later than `now - grace_ns` are skipped on both sides.
+/// `oms_orders` are every order of the OMS (only open ones in `scope` are compared); the grace rules of
+/// the module docs apply (`ts_last` for price and quantity, `ts_init` for filled size and presence).
 pub fn diff_orders(
     oms_orders: &[Order],
     venue_orders: &[VenueOrder],
@@ -127,22 +134,24 @@ pub fn diff_orders(
     out: &mut Vec<Difference>,
 ) {
     let settled = |order: &Order| order.ts_last.0.saturating_add(grace_ns) <= now.0;
+    let established = |order: &Order| order.ts_init.0.saturating_add(grace_ns) <= now.0;
     let find = |id: ClientOrderId| oms_orders.iter().find(|order| order.client_id == id);
     for venue_order in venue_orders.iter().filter(|order| scope.contains(&order.instrument)) {
         let known = venue_order.client_id.and_then(find);
         match known {
             Some(order) if order.status.is_open() => {
-                if !settled(order) {
-                    continue;
-                }
                 let mut compare = |field: &'static str, oms: i64, venue: i64| {
                     if oms != venue {
                         out.push(Difference::OrderMismatch { client_id: order.client_id, field, oms, venue });
                     }
                 };
-                compare("price", order.request.price.0, venue_order.price.0);
-                compare("quantity", order.request.quantity.0, venue_order.quantity.0);
-                compare("filled", order.filled.0, venue_order.filled.0);
+                if settled(order) {
+                    compare("price", order.request.price.0, venue_order.price.0);
+                    compare("quantity", order.request.quantity.0, venue_order.quantity.0);
+                }
+                if established(order) {
+                    compare("filled", order.filled.0, venue_order.filled.0);
+                }
             }
             // A terminal order in the OMS still listed open: the venue is behind (skip while recent) or
             // the OMS is wrong; either way it is not ours to trust.
@@ -152,7 +161,7 @@ pub fn diff_orders(
     }
     for order in oms_orders {
         let in_scope = scope.contains(&order.request.instrument);
-        if !in_scope || !order.status.is_open() || !settled(order) {
+        if !in_scope || !order.status.is_open() || !established(order) {
             continue;
         }
         // Initialized orders never left the engine; nothing to find at the venue.
@@ -196,7 +205,7 @@ mod tests {
         let mut order = Order::new(
             ClientOrderId(id),
             OrderRequest::limit(BTC, OrderSide::Buy, Price(100), Quantity(5)),
-            UnixNanos(0),
+            UnixNanos(ts_last),
         );
         order.status = status;
         order.ts_last = UnixNanos(ts_last);
@@ -260,6 +269,25 @@ mod tests {
         other.instrument = XRP;
         diff_orders(&oms, &[venue_order(Some(2), 100, 5), other], &[BTC], UnixNanos(10_000), 1_000, &mut out);
         assert!(out.is_empty(), "{out:?}");
+    }
+
+    #[test]
+    fn an_order_kept_fresh_by_amends_is_still_checked_for_presence_and_fills() {
+        let mut out = Vec::new();
+        // Created long ago, amended 100 ns ago (an amend in flight): price is not compared, but the
+        // order gone from the venue, or filled there beyond the OMS, is a difference.
+        let mut amended = oms_order(1, OrderStatus::PendingReplace, 9_900);
+        amended.ts_init = UnixNanos(0);
+        let mut partly = oms_order(2, OrderStatus::Accepted, 9_900);
+        partly.ts_init = UnixNanos(0);
+        diff_orders(&[amended, partly], &[venue_order(Some(2), 101, 3)], &[BTC], UnixNanos(10_000), 1_000, &mut out);
+        assert_eq!(
+            out,
+            [
+                Difference::OrderMismatch { client_id: ClientOrderId(2), field: "filled", oms: 0, venue: 3 },
+                Difference::MissingAtVenue { client_id: ClientOrderId(1), instrument: BTC },
+            ]
+        );
     }
 
     #[test]

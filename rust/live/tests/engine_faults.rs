@@ -1,6 +1,7 @@
 //! Live mode against a faulty local venue (Binance USD-M, replaying a real capture): REST 5xx answers
 //! (an order whose fate is unknown is queried, never resent), a short listenKey lifetime (the gateway
-//! re-creates the key, reconnects and catches up), and a lossy market-data stream with disconnects.
+//! re-creates the key, reconnects and catches up), lost user-data pushes (recovered from order states and
+//! trade lists), and a lossy market-data stream with disconnects.
 //! In every case no order reaches the venue twice, no fill counts twice, and the engine's final view of
 //! its orders agrees with the venue's.
 
@@ -164,6 +165,10 @@ fn assert_exactly_once(report: &LiveReport, state: &VenueState, journal: &str) {
     let distinct: BTreeSet<&str> = ids.iter().copied().collect();
     assert_eq!(ids.len(), distinct.len(), "an order reached the venue twice: {ids:?}");
     let trades = journal_trade_ids(journal);
+    assert!(
+        trades.iter().all(|id| id & SYNTHETIC_TRADE_BIT == 0),
+        "every fill is the venue's own trade, none inferred at an average price: {trades:?}"
+    );
     let distinct_trades: BTreeSet<u64> = trades.iter().copied().collect();
     assert_eq!(trades.len(), distinct_trades.len(), "a fill was journaled twice: {trades:?}");
     assert_eq!(report.fills as usize, trades.len(), "{report:#?}");
@@ -207,6 +212,26 @@ fn an_expiring_listen_key_is_recreated_and_orders_are_caught_up() {
     assert!(report.orders > 0 && report.fills > 0, "{report:#?}");
     let reconnected = report.notices.iter().filter(|notice| notice.contains("user stream reconnected")).count();
     assert!(reconnected > 0, "the listen key expired and was re-created: {:?}", report.notices);
+    assert_exactly_once(&report, &state, &journal);
+}
+
+/// Set in the trade id of a fill the gateway could only infer at the average price.
+const SYNTHETIC_TRADE_BIT: u64 = 1 << 62;
+
+#[test]
+fn lost_user_data_pushes_are_booked_from_trade_lists_as_the_venue_executed_them() {
+    // Three pushes in ten never arrive: fills, cancels and acks the engine learns of only by asking.
+    let faults = FaultConfig { user_drop: 0.3, ..FaultConfig::default() };
+    let (report, state, journal) =
+        run_against(venue(faults, SessionLimits::default(), 5, Speed::Realtime(30.0)), "userdrop");
+    assert!(state.counters.user_dropped > 0, "the fault fired: {:?}", state.counters);
+    assert!(report.orders > 0 && report.fills > 0, "{report:#?}");
+    assert_exactly_once(&report, &state, &journal);
+    let booked = report.notices.iter().filter(|notice| notice.contains("booked from the trade list")).count();
+    assert!(booked > 0, "lost fill reports were recovered from the trade list: {:?}", report.notices);
+    assert!(!report.notices.iter().any(|notice| notice.contains("average price")), "{:?}", report.notices);
+    let trades = journal_trade_ids(&journal);
+    assert!(trades.iter().all(|id| id & SYNTHETIC_TRADE_BIT == 0), "every fill is the venue's own trade: {trades:?}");
     assert_exactly_once(&report, &state, &journal);
 }
 

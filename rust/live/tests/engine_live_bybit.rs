@@ -1,8 +1,8 @@
 //! Live mode end to end against the local venue on Bybit linear: signed v5 REST order entry and the
 //! private WebSocket (`order`, `execution`), the venue replaying a real XRPUSDT capture and matching our
 //! orders. Positions must agree with the venue's own state, fills must count once although Bybit reports
-//! each on two topics (the order state first, the execution after), and a private stream cut mid-run must
-//! be caught up.
+//! each on two topics (the order state first, the execution after), a private stream cut mid-run must
+//! be caught up, and lost pushes must be recovered from the execution list.
 
 mod engine_support;
 
@@ -89,6 +89,8 @@ fn assert_consistent(report: &LiveReport, state: &VenueState) {
         .map_or(Decimal::ZERO, |position| position.size);
     assert_eq!(Decimal::from_fixed(report.positions[0].quantity, 0), venue_size, "{report:#?}");
     assert_eq!(report.duplicate_fills, 0, "order states and executions of one fill count once");
+    // Whatever a gap cost, the execution list booked it: no fill at an average price.
+    assert!(!report.notices.iter().any(|notice| notice.contains("average price")), "{:?}", report.notices);
 }
 
 #[test]
@@ -98,8 +100,8 @@ fn live_bybit_linear_orders_fill_at_the_local_venue_and_positions_agree() {
     let ours = state.orders.iter().filter(|order| order.client_order_id.starts_with("ft-")).count();
     assert!(ours > 0, "the orders reached the venue with our link ids: {:?}", state.orders);
     // The venue pushes each fill's order state before its execution: the fills still come from the
-    // executions (their own trade ids), none is inferred from a query.
-    assert!(!report.notices.iter().any(|notice| notice.contains("reported from the query")), "{report:#?}");
+    // executions as they arrive, none from a trade list or the average price.
+    assert!(!report.notices.iter().any(|notice| notice.contains("booked")), "{report:#?}");
     assert_consistent(&report, &state);
 }
 
@@ -127,5 +129,18 @@ fn rate_limits_and_lost_answers_are_waited_out_and_queried_never_resent() {
     let link_ids: std::collections::BTreeSet<&str> =
         state.orders.iter().map(|order| order.client_order_id.as_str()).collect();
     assert_eq!(link_ids.len(), state.orders.len(), "no order was sent twice: {:?}", state.orders);
+    assert_consistent(&report, &state);
+}
+
+#[test]
+fn lost_private_pushes_are_booked_from_the_execution_list() {
+    // Four pushes in ten never arrive: an order's end without its execution is settled by a query and
+    // the execution list, never by a fill at the average price.
+    let faults = FaultConfig { user_drop: 0.4, ..FaultConfig::default() };
+    let (report, state) = trade(venue(faults), "userdrop");
+    assert!(state.counters.user_dropped > 0, "{:?}", state.counters);
+    assert!(report.orders > 0 && report.fills > 0, "{report:#?}");
+    let booked = report.notices.iter().filter(|notice| notice.contains("booked from the trade list")).count();
+    assert!(booked > 0, "lost executions were recovered from the execution list: {:?}", report.notices);
     assert_consistent(&report, &state);
 }

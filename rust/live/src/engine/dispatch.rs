@@ -3,7 +3,7 @@
 
 use std::cmp::Reverse;
 
-use ferrotrade_model::{InstrumentIndex, OrderEventKind};
+use ferrotrade_model::{ClientOrderId, InstrumentIndex, OrderEventKind};
 use ferrotrade_strategy::{DataKind, StrategyResult};
 
 use super::context::LiveContext;
@@ -161,6 +161,14 @@ impl Engine<'_> {
         }
     }
 
+    /// Asks the order's gateway for its state (fills it shows beyond those counted are booked from the
+    /// venue's trade list).
+    fn query(&mut self, client_id: ClientOrderId, instrument: InstrumentIndex) {
+        if let Some(gateway) = self.core.gateway_of.get(instrument.get()).and_then(|g| self.core.gateways.get_mut(*g)) {
+            gateway.send(GatewayCommand::Query { client_id, instrument }, self.core.now);
+        }
+    }
+
     /// Compares a venue snapshot with the OMS and acts on each difference.
     fn reconcile(&mut self, snapshot: &VenueSnapshot) {
         self.core.counters.reconciliations += 1;
@@ -190,11 +198,11 @@ impl Engine<'_> {
                     }
                     UnknownOrders::Ignore => {}
                 },
-                Difference::MissingAtVenue { client_id, instrument } => {
-                    if let Some(gateway) =
-                        self.core.gateway_of.get(instrument.get()).and_then(|g| self.core.gateways.get_mut(*g))
-                    {
-                        gateway.send(GatewayCommand::Query { client_id, instrument }, self.core.now);
+                Difference::MissingAtVenue { client_id, instrument } => self.query(client_id, instrument),
+                // The venue filled more (or less) than the OMS counted: its state and trade list settle it.
+                Difference::OrderMismatch { client_id, field: "filled", .. } => {
+                    if let Some(order) = self.core.store.get(client_id) {
+                        self.query(client_id, order.request.instrument);
                     }
                 }
                 Difference::OrderMismatch { .. } | Difference::PositionMismatch { .. } => {}

@@ -275,10 +275,16 @@ impl Engine<'_> {
                 tokio::select! {
                     event = next_gateway_event(&mut self.core.gateways) => {
                         self.tick_now();
-                        if let GatewayEvent::Order(order) = event {
-                            self.core.on_venue_event(order);
-                            // An order whose amend was in flight could not be cancelled above: now it can.
-                            self.core.cancel_all(NO_STRATEGY, None);
+                        match event {
+                            GatewayEvent::Order(order) => {
+                                self.core.on_venue_event(order);
+                                // An order whose amend was in flight could not be cancelled above: now it can.
+                                self.core.cancel_all(NO_STRATEGY, None);
+                            }
+                            GatewayEvent::Notice(text) => self.core.counters.notice(text),
+                            GatewayEvent::Connection { up } => self.core.counters.gateway_disconnects += u64::from(!up),
+                            // The strategies are stopped: nothing reconciles against a late snapshot.
+                            GatewayEvent::Snapshot(_) => {}
                         }
                         self.core.outbox.clear();
                     }

@@ -163,6 +163,21 @@ impl FeedInput {
     pub fn ts_recv(&self) -> UnixNanos {
         self.ts_recv
     }
+
+    /// A recorded WebSocket frame of connection `connection`, read now and received at `ts_recv`: replays
+    /// a capture into a feed without sockets (offline checks, benchmarks).
+    #[must_use]
+    pub fn recorded_frame(connection: usize, bytes: Bytes, ts_recv: UnixNanos) -> FeedInput {
+        FeedInput { received_at: super::clock::monotonic(), ts_recv, kind: InputKind::Frame { connection, bytes } }
+    }
+
+    /// A recorded REST depth snapshot body for the feed's instrument number `slot` (its position in the
+    /// feed's instrument list), as [`FeedInput::recorded_frame`].
+    #[must_use]
+    pub fn recorded_snapshot(slot: usize, body: Bytes, ts_recv: UnixNanos) -> FeedInput {
+        let kind = InputKind::Snapshot { slot, body, used_weight: None };
+        FeedInput { received_at: super::clock::monotonic(), ts_recv, kind }
+    }
 }
 
 /// What an input carries.

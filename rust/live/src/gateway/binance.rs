@@ -17,9 +17,14 @@
 //! - The listen key is created at start, kept alive every 30 minutes and re-created when the venue says
 //!   `listenKeyExpired` or the stream closes; after each reconnect every order still working is queried
 //!   by client id, so what happened while no stream was up (fills, cancels) is caught up.
-//! - Fills are counted once by cumulative filled quantity, finished orders are forgotten (but their ids
-//!   remembered) and catch-up queries report missed fills with a synthetic trade id, as
-//!   the gateways' shared order tracking (`gateway::tracking`) describes; Binance's ids are numbers.
+//! - Fills are counted once by cumulative filled quantity and finished orders are forgotten (but their
+//!   ids remembered), as the gateways' shared order tracking (`gateway::tracking`) describes; Binance's
+//!   ids are numbers. Any order state (REST answer, stream update, query) that shows more filled than
+//!   its reports account for — a lost stream report, or a cancel answered before the report of the fill
+//!   it crossed — is followed by the order's trade list (`myTrades` / `userTrades`), which books each
+//!   missed fill as itself (trade id, price, fee, maker flag).
+//! - A cancel refused as "unknown order" (`-2011`: the order is over at the venue) is followed by a
+//!   query, so the OMS learns whether it filled or was cancelled.
 //! - A venue refusal whose code maps to no [`RejectReason`] is reported as [`RejectReason::Venue`].
 //!
 //! Each command runs as a task on the engine's `LocalSet` (`spawn_local`): `send` returns at once and
@@ -34,8 +39,10 @@ use std::time::Duration;
 use ferrotrade_model::{
     ClientOrderId, Decimal, Instrument, InstrumentIndex, OrderEventKind, OrderSide, RejectReason, UnixNanos,
 };
-use ferrotrade_venues::trading::binance::{BinanceRequests, Market, parse_error, parse_order, parse_server_time};
-use ferrotrade_venues::trading::{ApiError, OrderRef, OrderUpdate, SignedRequest};
+use ferrotrade_venues::trading::binance::{
+    BinanceRequests, Market, parse_error, parse_order, parse_order_trades, parse_server_time,
+};
+use ferrotrade_venues::trading::{ApiError, FillReport, OrderRef, OrderUpdate, SignedRequest};
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 mod pace;
@@ -44,7 +51,9 @@ mod stream;
 use pace::Budget;
 use stream::{snapshot, user_stream};
 
-use super::core::{Answer, Cancel, Core, OrderQueries, amend_answered, new_order, next_event, submit_failed};
+use super::core::{
+    Answer, Cancel, Core, OrderQueries, amend_answered, apply_reported, new_order, next_event, submit_failed,
+};
 pub use super::core::{QUERY_BACKOFF_MAX, QUERY_BACKOFF_MIN};
 use super::tracking::{Conventions, IdScheme, Tracked};
 pub use super::tracking::{FINISHED_MEMORY, SYNTHETIC_TRADE_BIT};
@@ -249,11 +258,11 @@ async fn execute(shared: Rc<Shared>, command: GatewayCommand) {
             match result {
                 Ok(Ok(body)) => match parse_order(shared.market, &body) {
                     Ok(response) => {
-                        shared.apply_update(&response.update, &response.fills, false);
+                        apply_reported(&shared, &response.update, &response.fills, false).await;
                     }
                     Err(error) => {
                         shared.notice(format!("order {client_id}: unreadable answer ({error}); querying"));
-                        shared.query_order(client_id, request.instrument, false).await;
+                        shared.query_order(client_id, request.instrument).await;
                     }
                 },
                 Ok(Err(error)) => submit_failed(&shared, client_id, request.instrument, Ok(error)).await,
@@ -272,18 +281,23 @@ async fn execute(shared: Rc<Shared>, command: GatewayCommand) {
             match outcome {
                 Cancel::Answered(body) => match parse_order(shared.market, &body) {
                     Ok(response) => {
-                        shared.apply_update(&response.update, &response.fills, false);
+                        apply_reported(&shared, &response.update, &response.fills, false).await;
                     }
                     Err(_) => {
-                        shared.query_order(client_id, instrument, false).await;
+                        shared.query_order(client_id, instrument).await;
                     }
                 },
                 Cancel::GoneAfterRetry => {
-                    shared.query_order(client_id, instrument, false).await;
+                    shared.query_order(client_id, instrument).await;
                 }
                 Cancel::Refused(error) => {
                     let reason = error.reject_reason().unwrap_or(RejectReason::UnknownOrder);
                     shared.event(client_id, instrument, OrderEventKind::CancelRejected(reason), now());
+                    if error.is_unknown_order() {
+                        // Over at the venue (filled, or cancelled) while the OMS still works it: its
+                        // state says which, and its trade list books what filled unreported.
+                        shared.query_order(client_id, instrument).await;
+                    }
                 }
             }
         }
@@ -301,7 +315,7 @@ async fn execute(shared: Rc<Shared>, command: GatewayCommand) {
             amend_answered(&shared, client_id, instrument, (price, quantity), answer).await;
         }
         GatewayCommand::Query { client_id, instrument } => {
-            shared.query_order(client_id, instrument, false).await;
+            shared.query_order(client_id, instrument).await;
         }
     }
 }
@@ -312,7 +326,6 @@ impl OrderQueries for Shared {
         self: &Rc<Self>,
         client_id: ClientOrderId,
         instrument: InstrumentIndex,
-        catch_up: bool,
     ) -> Option<OrderUpdate> {
         let (symbol, _) = self.symbol(instrument).cloned()?;
         let reference = OrderRef::Client(client_id);
@@ -327,8 +340,23 @@ impl OrderQueries for Shared {
                 Ok(Ok(Some(response)))
             })
             .await?;
-        self.apply_update(&response.update, &response.fills, catch_up);
+        apply_reported(self, &response.update, &response.fills, true).await;
         Some(response.update)
+    }
+
+    /// `GET myTrades` / `userTrades` of the order by its venue id.
+    async fn order_trades(self: &Rc<Self>, update: &OrderUpdate) -> Result<Result<Vec<FillReport>, ApiError>, String> {
+        let (symbol, order_id) = (update.symbol.as_str(), update.venue_order_id.as_str());
+        let body = match self.call(|ts| self.requests.order_trades(symbol, order_id, ts)).await? {
+            Ok(body) => body,
+            Err(error) => return Ok(Err(error)),
+        };
+        let trades = parse_order_trades(&body).map_err(|error| format!("unreadable trade list ({error})"))?;
+        Ok(Ok(trades
+            .into_iter()
+            .filter(|trade| trade.venue_order_id == order_id && trade.symbol.eq_ignore_ascii_case(symbol))
+            .map(|trade| trade.fill)
+            .collect()))
     }
 }
 

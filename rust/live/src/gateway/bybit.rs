@@ -18,12 +18,17 @@
 //!   query of the order.
 //! - Bybit answers create/cancel/amend with the ids only; the order's state comes on the `order` topic,
 //!   fills on `execution`. When the private stream is down, a cancel's answer is followed by a query so
-//!   the OMS is not left waiting for the stream.
+//!   the OMS is not left waiting for the stream; when it is up but has not reported the acceptance (or
+//!   the end) [`FATE_SETTLE`] after the answer, the order is queried too (a push can be lost).
 //! - Fills are counted once by cumulative filled quantity whichever channel reports them first; an
 //!   order whose end (`Filled`, `Cancelled`) arrives before its executions is held until they do, or
-//!   queried after [`FATE_SETTLE`] (`gateway::tracking`, `await_fills`). `execId` and `orderId` are
+//!   queried after [`FATE_SETTLE`] (`gateway::tracking`, `await_fills`). A queried state (or an
+//!   execution) that shows more filled than was reported is followed by the order's execution list
+//!   (`GET /v5/execution/list`), which books each missed fill as itself. `execId` and `orderId` are
 //!   UUIDs, mapped to the OMS's numbers as `gateway::tracking` documents
 //!   (62-bit hashes; the collision argument is there).
+//! - A cancel refused as "order does not exist" (`110001`/`170213`: over at the venue) is followed by a
+//!   query, so the OMS learns whether it filled or was cancelled.
 //! - The private stream authenticates (`auth`, signature valid for [`AUTH_VALIDITY`]), subscribes,
 //!   pings every [`PING_EVERY`] and reconnects with a growing delay; once a reconnected stream's
 //!   subscription is acknowledged, every order still tracked is queried (catch-up), so what happened
@@ -41,14 +46,15 @@ use std::time::Duration;
 
 use ferrotrade_model::{ClientOrderId, Decimal, Instrument, InstrumentIndex, OrderEventKind, RejectReason, UnixNanos};
 use ferrotrade_venues::trading::bybit::{
-    BybitRequests, Category, client_id_to_wire, parse_error, parse_open_orders, parse_order_ids, parse_server_time,
+    BybitRequests, Category, client_id_to_wire, parse_error, parse_executions, parse_open_orders, parse_order_ids,
+    parse_server_time,
 };
-use ferrotrade_venues::trading::{ApiError, OrderRef, OrderUpdate, SignedRequest};
+use ferrotrade_venues::trading::{ApiError, FillReport, OrderRef, OrderUpdate, SignedRequest};
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 mod stream;
 
-use super::core::{Cancel, Core, OrderQueries, amend_answered, new_order, next_event, submit_failed};
+use super::core::{Cancel, Core, OrderQueries, amend_answered, apply_reported, new_order, next_event, submit_failed};
 use super::tracking::{Conventions, IdScheme, Tracked, hashed_id};
 use super::{Gateway, GatewayCommand, GatewayEvent};
 use crate::clock::WallClock;
@@ -206,12 +212,16 @@ impl Shared {
         }
     }
 
-    /// Applies an order state from the stream or a query; an end that came before its executions is
-    /// settled by a later query.
-    fn apply(self: &Rc<Self>, update: &OrderUpdate, catch_up: bool) {
-        if self.apply_update(update, &[], catch_up)
-            && let (Some(client_id), Some(instrument)) = (update.client_id, self.index_of(&update.symbol))
-        {
+    /// Applies an order state from the stream; an end that came before its executions is settled by a
+    /// later query.
+    async fn apply(self: &Rc<Self>, update: &OrderUpdate) {
+        let pending = apply_reported(self, update, &[], false).await;
+        self.settle_later(update, pending);
+    }
+
+    /// When `pending` (the order ended before its executions arrived), queries it after [`FATE_SETTLE`].
+    fn settle_later(self: &Rc<Self>, update: &OrderUpdate, pending: bool) {
+        if pending && let (Some(client_id), Some(instrument)) = (update.client_id, self.index_of(&update.symbol)) {
             tokio::task::spawn_local(settle(Rc::clone(self), client_id, instrument));
         }
     }
@@ -230,7 +240,10 @@ async fn execute(shared: Rc<Shared>, command: GatewayCommand) {
             }
             match shared.call(|ts| shared.requests.create_order(shared.category, &order, ts)).await {
                 Ok(Ok(body)) => match parse_order_ids(&body) {
-                    Ok(ids) => shared.note_venue_id(client_id, &ids.venue_order_id),
+                    Ok(ids) => {
+                        shared.note_venue_id(client_id, &ids.venue_order_id);
+                        confirm(Rc::clone(&shared), client_id, request.instrument, Expect::Accepted).await;
+                    }
                     Err(error) => {
                         shared.notice(format!("order {client_id}: unreadable answer ({error}); querying"));
                         shared.resolve_fate(client_id, request.instrument).await;
@@ -250,14 +263,21 @@ async fn execute(shared: Rc<Shared>, command: GatewayCommand) {
                 })
                 .await;
             match outcome {
-                // The `order` topic brings the cancel; without a stream, ask.
-                Cancel::Answered(_) if shared.stream_up.get() => {}
+                // The `order` topic brings the cancel (asked for if it does not); without a stream, ask.
+                Cancel::Answered(_) if shared.stream_up.get() => {
+                    confirm(Rc::clone(&shared), client_id, instrument, Expect::Finished).await;
+                }
                 Cancel::Answered(_) | Cancel::GoneAfterRetry => {
-                    shared.query_order(client_id, instrument, false).await;
+                    shared.query_order(client_id, instrument).await;
                 }
                 Cancel::Refused(error) => {
                     let reason = error.reject_reason().unwrap_or(RejectReason::UnknownOrder);
                     shared.event(client_id, instrument, OrderEventKind::CancelRejected(reason), now());
+                    if error.is_unknown_order() {
+                        // Over at the venue (filled, or cancelled) while the OMS still works it: its
+                        // state says which, and its trade list books what filled unreported.
+                        shared.query_order(client_id, instrument).await;
+                    }
                 }
             }
         }
@@ -277,7 +297,7 @@ async fn execute(shared: Rc<Shared>, command: GatewayCommand) {
             amend_answered(&shared, client_id, instrument, (price, quantity), answer).await;
         }
         GatewayCommand::Query { client_id, instrument } => {
-            shared.query_order(client_id, instrument, false).await;
+            shared.query_order(client_id, instrument).await;
         }
     }
 }
@@ -289,7 +309,6 @@ impl OrderQueries for Shared {
         self: &Rc<Self>,
         client_id: ClientOrderId,
         instrument: InstrumentIndex,
-        catch_up: bool,
     ) -> Option<OrderUpdate> {
         let (symbol, _) = self.symbol(instrument).cloned()?;
         let link = client_id_to_wire(client_id);
@@ -307,25 +326,66 @@ impl OrderQueries for Shared {
                 Ok(Ok(orders.into_iter().find(|order| order.client_id == Some(client_id))))
             })
             .await?;
-        self.apply(&update, catch_up);
+        let pending = apply_reported(self, &update, &[], true).await;
+        self.settle_later(&update, pending);
         Some(update)
+    }
+
+    /// `GET /v5/execution/list` of the order by its link id.
+    async fn order_trades(self: &Rc<Self>, update: &OrderUpdate) -> Result<Result<Vec<FillReport>, ApiError>, String> {
+        let client_id = update.client_id.ok_or("the order has no client id")?;
+        let (symbol, order) = (update.symbol.as_str(), OrderRef::Client(client_id));
+        let body = match self.call(|ts| self.requests.order_executions(self.category, symbol, &order, ts)).await? {
+            Ok(body) => body,
+            Err(error) => return Ok(Err(error)),
+        };
+        let trades =
+            parse_executions(self.category, &body).map_err(|error| format!("unreadable execution list ({error})"))?;
+        Ok(Ok(trades
+            .into_iter()
+            .filter(|trade| trade.venue_order_id == update.venue_order_id && trade.symbol.eq_ignore_ascii_case(symbol))
+            .map(|trade| trade.fill)
+            .collect()))
     }
 
     /// Bybit creates orders asynchronously: an immediate query could miss one being created, so it waits
     /// [`FATE_SETTLE`] first; what the query finds filled is reported (catch-up).
     async fn resolve_fate(self: &Rc<Self>, client_id: ClientOrderId, instrument: InstrumentIndex) {
         tokio::time::sleep(FATE_SETTLE).await;
-        self.query_order(client_id, instrument, true).await;
+        self.query_order(client_id, instrument).await;
     }
 }
 
 /// An order that ended before its executions arrived: if they have not come after [`FATE_SETTLE`], a
 /// catch-up query reports the rest.
 async fn settle(shared: Rc<Shared>, client_id: ClientOrderId, instrument: InstrumentIndex) {
+    confirm(shared, client_id, instrument, Expect::Settled).await;
+}
+
+/// What the private stream should have reported of an order by [`FATE_SETTLE`] after an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    /// A create was answered: the order's acceptance (`order` topic, `New`).
+    Accepted,
+    /// A cancel was answered: the order's end.
+    Finished,
+    /// An end came before its executions: the executions.
+    Settled,
+}
+
+/// Bybit answers create and cancel with ids only and reports the change on the private stream, which may
+/// lose it: when what `expect`s has not been reported after [`FATE_SETTLE`], the order is queried (its
+/// state, and the execution list for fills) so the OMS never waits on a lost push.
+async fn confirm(shared: Rc<Shared>, client_id: ClientOrderId, instrument: InstrumentIndex, expect: Expect) {
     tokio::time::sleep(FATE_SETTLE).await;
-    let pending = shared.orders.borrow().get(&client_id).is_some_and(|tracked| tracked.pending_end.is_some());
-    if pending {
-        shared.query_order(client_id, instrument, true).await;
+    let outstanding = match (shared.orders.borrow().get(&client_id), expect) {
+        (None, _) => false,
+        (Some(tracked), Expect::Accepted) => !tracked.accepted,
+        (Some(_), Expect::Finished) => true,
+        (Some(tracked), Expect::Settled) => tracked.pending_end.is_some(),
+    };
+    if outstanding {
+        shared.query_order(client_id, instrument).await;
     }
 }
 

@@ -23,7 +23,7 @@ use ferrotrade_model::{
     ClientOrderId, Decimal, Instrument, InstrumentIndex, OrderEvent, OrderEventKind, OrderRequest, OrderType, Price,
     Quantity, RejectReason, UnixNanos,
 };
-use ferrotrade_venues::trading::{ApiError, NewOrder, OrderUpdate, SignedRequest};
+use ferrotrade_venues::trading::{ApiError, FillReport, NewOrder, OrderUpdate, SignedRequest};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use super::GatewayEvent;
@@ -315,23 +315,66 @@ impl Core {
     }
 }
 
-/// A venue gateway's state, with its way of asking the venue about one order.
+/// A venue gateway's state, with its ways of asking the venue about one order.
 pub(super) trait OrderQueries: Deref<Target = Core> + Sized {
     /// Asks the venue for the order until it answers ([`Core::query_loop`]) and applies the answer
-    /// (`catch_up` as in [`Core::apply_update`]); `None` when the venue does not know the order.
+    /// ([`apply_reported`]: fills it shows beyond those counted are booked from the trade list); `None`
+    /// when the venue does not know the order.
     ///
     /// # Cancel safety
     /// Cancel safe: it only reads; dropping it loses the answer, not an order.
-    async fn query_order(
-        self: &Rc<Self>,
-        client_id: ClientOrderId,
-        instrument: InstrumentIndex,
-        catch_up: bool,
-    ) -> Option<OrderUpdate>;
+    async fn query_order(self: &Rc<Self>, client_id: ClientOrderId, instrument: InstrumentIndex)
+    -> Option<OrderUpdate>;
 
     /// Resolves a new order whose fate is unknown: by default, a query at once.
     async fn resolve_fate(self: &Rc<Self>, client_id: ClientOrderId, instrument: InstrumentIndex) {
-        self.query_order(client_id, instrument, false).await;
+        self.query_order(client_id, instrument).await;
+    }
+
+    /// One request for the order's trades as the venue lists them (oldest first): `Ok(Err)` is the
+    /// venue's refusal, `Err` an unknown outcome (transport), as [`Core::query_loop`] takes them.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: it only reads.
+    async fn order_trades(self: &Rc<Self>, update: &OrderUpdate) -> Result<Result<Vec<FillReport>, ApiError>, String>;
+}
+
+/// Applies an order state and the fill reports its answer carried. When they leave a gap
+/// ([`Core::has_gap`]: the order filled more than was counted before them), the order's trade list is
+/// fetched (asked again until the venue answers) and every missed trade is booked as itself
+/// ([`Core::apply_catch_up`]); only when the venue refuses the list is the gap one fill at the average
+/// price. `queried`: the state answers a query; a state pushed without reports by a venue whose
+/// executions come on another channel ([`super::tracking::Conventions::await_fills`]) is not a gap
+/// (its executions follow). Returns whether the order's end is held back for its executions.
+///
+/// # Cancel safety
+/// Cancel safe: it only reads from the venue.
+pub(super) async fn apply_reported<G: OrderQueries>(
+    gateway: &Rc<G>,
+    update: &OrderUpdate,
+    fills: &[FillReport],
+    queried: bool,
+) -> bool {
+    let reports = !fills.is_empty() || update.last_fill.is_some();
+    let detect = queried || reports || !gateway.conventions.await_fills;
+    if !(detect && gateway.has_gap(update, fills)) {
+        return gateway.apply_update(update, fills, false);
+    }
+    let id = update.client_id.map_or_else(String::new, |id| id.to_string());
+    let listed = gateway
+        .until_answered(&format!("trades of order {id}"), "asking again", || async {
+            match gateway.order_trades(update).await? {
+                Err(error) if error.is_retryable() => Err(error.to_string()),
+                settled => Ok(settled),
+            }
+        })
+        .await;
+    match listed {
+        Ok(trades) => gateway.apply_catch_up(update, &trades),
+        Err(error) => {
+            gateway.notice(format!("order {id}: no trade list ({error}); the gap is one fill at the average price"));
+            gateway.apply_update(update, fills, true)
+        }
     }
 }
 
@@ -360,8 +403,9 @@ pub(super) async fn submit_failed<G: OrderQueries>(
     }
 }
 
-/// Reports an amend's answer: taken (`Replaced`), refused (`ReplaceRejected`), or unknown, resolved by
-/// querying the order ([`Core::resolve_amend`]) so the OMS never waits on it forever.
+/// Reports an amend's answer: taken (`Replaced`), refused (`ReplaceRejected`; refused as an unknown order,
+/// the order is then queried: it is over at the venue), or unknown, resolved by querying the order
+/// ([`Core::resolve_amend`]) so the OMS never waits on it forever.
 pub(super) async fn amend_answered<G: OrderQueries, T>(
     gateway: &Rc<G>,
     client_id: ClientOrderId,
@@ -377,13 +421,18 @@ pub(super) async fn amend_answered<G: OrderQueries, T>(
         Ok(Err(error)) if !error.is_retryable() => {
             let reason = error.reject_reason().unwrap_or(RejectReason::InvalidAmend);
             let kind = OrderEventKind::ReplaceRejected(reason);
-            return gateway.event(client_id, instrument, kind, gateway.clock.now());
+            gateway.event(client_id, instrument, kind, gateway.clock.now());
+            if error.is_unknown_order() {
+                // Over at the venue (filled, or cancelled) while the OMS still works it: ask.
+                gateway.query_order(client_id, instrument).await;
+            }
+            return;
         }
         Ok(Err(error)) => error.to_string(),
         Err(transport) => transport,
     };
     gateway.notice(format!("amend {client_id}: {problem}; querying"));
-    if let Some(update) = gateway.query_order(client_id, instrument, false).await {
+    if let Some(update) = gateway.query_order(client_id, instrument).await {
         gateway.resolve_amend(client_id, instrument, &update, price, quantity);
     }
 }

@@ -65,7 +65,8 @@ pub enum GatewayCommand {
         /// New total quantity.
         quantity: Quantity,
     },
-    /// Ask the venue for the current state of an order (answered by `Order` events).
+    /// Ask the venue for the current state of an order (answered by `Order` events; fills the state shows
+    /// beyond those already reported are booked from the venue's trade list).
     Query {
         /// The order.
         client_id: ClientOrderId,

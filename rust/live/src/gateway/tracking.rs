@@ -3,9 +3,13 @@
 //!
 //! # Rules
 //! - Fills are counted by the order's cumulative filled quantity: a fill report only counts when it
-//!   raises the cumulative above what was already counted. A catch-up query that shows more filled than
-//!   counted emits one fill for the difference at the venue's average price, with a synthetic trade id
-//!   ([`SYNTHETIC_TRADE_BIT`] set); a late report of the same quantity is then not counted.
+//!   raises the cumulative above what was already counted.
+//! - A catch-up query (after a stream gap) that shows more filled than counted is followed by the
+//!   order's trade list (`myTrades`/`userTrades`, `execution/list`): each trade beyond the count is
+//!   reported with its own trade id, price, fee and maker flag ([`Core::apply_catch_up`]), so a late
+//!   stream report of the same trade is recognised. Only what the list cannot account for (the list is
+//!   unavailable, or lags the order state) is reported as one fill at the venue's average price without a
+//!   fee, with a synthetic trade id ([`SYNTHETIC_TRADE_BIT`] set), and a notice says so.
 //! - Memory: the state of finished orders is dropped; only the last [`FINISHED_MEMORY`] finished client
 //!   ids are remembered, to ignore late updates of them.
 //! - Venues whose order state and executions come on separate channels (Bybit's `order` and `execution`
@@ -150,11 +154,64 @@ impl Core {
         }
     }
 
-    /// Turns a venue order state (cumulative) into the OMS events it implies. `catch_up`: the update
-    /// comes from a query after a gap, so quantity filled beyond what was counted is reported as one fill.
-    /// Returns whether the order ended at the venue with fills still to be reported (its end is held
-    /// back; only with [`Conventions::await_fills`]).
-    pub(super) fn apply_update(&self, update: &OrderUpdate, fills: &[FillReport], catch_up: bool) -> bool {
+    /// Turns a venue order state (cumulative) and the fill reports that came with it into the OMS events
+    /// they imply. `synthesize`: quantity the reports do not account for (a gap before them, or beyond
+    /// them) is reported as one fill at the average price each (the fallback when no trade list can be
+    /// had). Returns whether the order ended at the venue with fills still to be reported (its end is
+    /// held back; only with [`Conventions::await_fills`]).
+    pub(super) fn apply_update(&self, update: &OrderUpdate, fills: &[FillReport], synthesize: bool) -> bool {
+        let Some((_, spec)) = self.index_of(&update.symbol).and_then(|index| self.symbol(index)) else { return false };
+        let levels = reported_levels(update, fills, spec.size_precision);
+        self.apply_levels(update, &levels, None, synthesize)
+    }
+
+    /// Whether `update` and its `fills` leave a gap: the order filled more than was counted before the
+    /// first report (or at all, without reports), for an order still tracked. The venue then owes the
+    /// OMS fills it did not report on this channel: lost, reordered, or still on their way.
+    pub(super) fn has_gap(&self, update: &OrderUpdate, fills: &[FillReport]) -> bool {
+        let (Some(client_id), Some(instrument)) = (update.client_id, self.index_of(&update.symbol)) else {
+            return false;
+        };
+        let Some((_, spec)) = self.symbol(instrument) else { return false };
+        if self.is_finished(client_id) {
+            return false;
+        }
+        let counted = self.orders.borrow().get(&client_id).map_or(0, |tracked| tracked.counted);
+        let levels = reported_levels(update, fills, spec.size_precision);
+        let reported_from = match levels.first() {
+            Some((report, level)) => level - fixed(report.quantity, spec.size_precision).unwrap_or(0),
+            None => fixed(update.filled, spec.size_precision).unwrap_or(0),
+        };
+        reported_from > counted
+    }
+
+    /// A catch-up with the order's complete trade list (`trades`, oldest first, as the venue lists
+    /// them): every trade beyond what was counted is reported with its own trade id, price and fee; the
+    /// cumulative after each is the sum of the trades before it. Should the list lag the order state,
+    /// the rest is reported at the average price as in [`Core::apply_update`]. Returns as that does.
+    pub(super) fn apply_catch_up(&self, update: &OrderUpdate, trades: &[FillReport]) -> bool {
+        let Some((_, spec)) = self.index_of(&update.symbol).and_then(|index| self.symbol(index)) else { return false };
+        let mut level = 0;
+        let levels: Vec<(&FillReport, i64)> = trades
+            .iter()
+            .map(|trade| {
+                level += fixed(trade.quantity, spec.size_precision).unwrap_or(0);
+                (trade, level)
+            })
+            .collect();
+        self.apply_levels(update, &levels, Some(level), true)
+    }
+
+    /// Applies an order state with its fill reports, each paired with the order's cumulative filled
+    /// quantity after it; `listed`: the cumulative the reports add up to when they are the order's
+    /// complete trade list (the order then ended at least there).
+    fn apply_levels(
+        &self,
+        update: &OrderUpdate,
+        levels: &[(&FillReport, i64)],
+        listed: Option<i64>,
+        synthesize: bool,
+    ) -> bool {
         let Some(client_id) = update.client_id else { return false };
         let Some(instrument) = self.index_of(&update.symbol) else { return false };
         let Some((_, spec)) = self.symbol(instrument).cloned() else { return false };
@@ -184,17 +241,14 @@ impl Core {
                 update.ts_event,
             );
         }
-        let cumulative = fixed(update.filled, spec.size_precision).unwrap_or(0);
-        // The cumulative quantity after each report: the batch ends at `cumulative`.
-        let reports: Vec<&FillReport> = fills.iter().chain(update.last_fill.as_ref()).collect();
-        let mut after: Vec<i64> = Vec::with_capacity(reports.len());
-        let mut level = cumulative;
-        for report in reports.iter().rev() {
-            after.push(level);
-            level -= fixed(report.quantity, spec.size_precision).unwrap_or(0);
-        }
-        after.reverse();
-        for (report, &level) in reports.iter().zip(&after) {
+        let stated = fixed(update.filled, spec.size_precision).unwrap_or(0);
+        let cumulative = listed.map_or(stated, |listed| listed.max(stated));
+        let before = tracked.counted;
+        for &(report, level) in levels {
+            let Some(quantity) = fixed(report.quantity, spec.size_precision) else { continue };
+            if synthesize && level - quantity > tracked.counted {
+                self.synthetic_fill(client_id, &mut tracked, update, level - quantity, &spec);
+            }
             if level > tracked.counted
                 && let Some(fill) = self.fill_of(report, client_id, &tracked, &spec)
             {
@@ -202,7 +256,11 @@ impl Core {
                 self.event(client_id, instrument, OrderEventKind::Filled(fill), report.ts_event);
             }
         }
-        if catch_up && cumulative > tracked.counted {
+        if listed.is_some() && tracked.counted > before {
+            let booked = tracked.counted - before;
+            self.notice(format!("order {client_id}: {booked} filled unreported; booked from the trade list"));
+        }
+        if synthesize && cumulative > tracked.counted {
             self.synthetic_fill(client_id, &mut tracked, update, cumulative, &spec);
         }
         let mut end = update.status.is_terminal().then_some(update.status);
@@ -231,7 +289,8 @@ impl Core {
         tracked.pending_end.is_some()
     }
 
-    /// Reports what a catch-up query shows filled beyond what was counted, as one fill at the average price.
+    /// Reports the quantity between what was counted and `cumulative` as one fill at the order's average
+    /// price, without a fee (no trade list could say better).
     fn synthetic_fill(
         &self,
         client_id: ClientOrderId,
@@ -245,7 +304,7 @@ impl Core {
         tracked.synthetic = tracked.synthetic.wrapping_add(1);
         let trade_id =
             SYNTHETIC_TRADE_BIT | (tracked.venue_id & 0xFFFF_FFFF_FFFF) << 8 | u64::from(tracked.synthetic & 0xFF);
-        self.notice(format!("order {client_id}: {missing} filled while the stream was down; reported from the query"));
+        self.notice(format!("order {client_id}: {missing} filled unreported; booked at the average price, no fee"));
         let fill = Fill {
             client_id,
             venue_order_id: VenueOrderId(tracked.venue_id),
@@ -284,6 +343,19 @@ impl Core {
             ts_recv: UnixNanos(0),
         })
     }
+}
+
+/// Each report of `update` (the answer's `fills`, then its `last_fill`) with the order's cumulative filled
+/// quantity after it: the last one ends at the update's cumulative, each earlier one a report before.
+fn reported_levels<'a>(update: &'a OrderUpdate, fills: &'a [FillReport], precision: u8) -> Vec<(&'a FillReport, i64)> {
+    let mut level = fixed(update.filled, precision).unwrap_or(0);
+    let mut levels: Vec<(&FillReport, i64)> = Vec::with_capacity(fills.len() + 1);
+    for report in fills.iter().chain(update.last_fill.as_ref()).rev() {
+        levels.push((report, level));
+        level -= fixed(report.quantity, precision).unwrap_or(0);
+    }
+    levels.reverse();
+    levels
 }
 
 /// The reason for a venue's reject text (an order update's reject reason), [`RejectReason::Venue`] when
@@ -363,6 +435,18 @@ mod tests {
         }
     }
 
+    fn report(trade_id: &str, quantity: &str) -> FillReport {
+        FillReport {
+            trade_id: trade_id.into(),
+            price: Decimal::parse_str("1.9531").expect("decimal"),
+            quantity: Decimal::parse_str(quantity).expect("decimal"),
+            fee: Decimal::ZERO,
+            fee_asset: "USDT".into(),
+            liquidity: Liquidity::Maker,
+            ts_event: UnixNanos(1),
+        }
+    }
+
     fn kinds(rx: &mut UnboundedReceiver<GatewayEvent>) -> Vec<OrderEventKind> {
         let mut kinds = Vec::new();
         while let Ok(event) = rx.try_recv() {
@@ -412,6 +496,57 @@ mod tests {
         // The execution arriving after the query is not counted again.
         core.apply_update(&update(OrderStatus::Filled, "100", Some(("exec", "100"))), &[], false);
         assert!(kinds(&mut rx).is_empty());
+    }
+
+    #[test]
+    fn a_trade_list_books_each_missed_trade_as_itself_and_a_lagging_list_is_completed() {
+        let (core, mut rx) = bybit_core();
+        let (first, second) = ("7e2ae69c-4edf-5800-a352-893d52b446aa", "8f3bf7ad-5fe0-6911-b463-9a4e63c557bb");
+        core.apply_update(&update(OrderStatus::PartiallyFilled, "40", Some((first, "40"))), &[], false);
+        kinds(&mut rx);
+        // Queried after a gap: cancelled at 60. The list holds both trades; only the second is new.
+        let cancelled = update(OrderStatus::Canceled, "60", None);
+        assert!(core.has_gap(&cancelled, &[]));
+        let list = [report(first, "40"), report(second, "20")];
+        assert!(!core.apply_catch_up(&cancelled, &list), "ended");
+        let caught = kinds(&mut rx);
+        let [OrderEventKind::Filled(fill), OrderEventKind::Canceled] = caught.as_slice() else { panic!("{caught:?}") };
+        assert_eq!((fill.quantity.0, fill.trade_id), (20, hashed_id(second)), "booked as itself");
+        assert_eq!(fill.trade_id & SYNTHETIC_TRADE_BIT, 0);
+
+        // Another order: the list lags the state (filled 100, one trade of 70 listed): the 30 left is
+        // reported at the average price.
+        let (core, mut rx) = bybit_core();
+        let filled = update(OrderStatus::Filled, "100", None);
+        assert!(!core.apply_catch_up(&filled, &[report(first, "70")]));
+        let caught = kinds(&mut rx);
+        let [OrderEventKind::Accepted(_), OrderEventKind::Filled(a), OrderEventKind::Filled(b)] = caught.as_slice()
+        else {
+            panic!("{caught:?}")
+        };
+        assert_eq!((a.quantity.0, b.quantity.0), (70, 30));
+        assert_ne!(b.trade_id & SYNTHETIC_TRADE_BIT, 0);
+    }
+
+    #[test]
+    fn a_report_after_a_gap_is_a_gap_and_the_fallback_books_the_gap_before_the_report() {
+        let (core, mut rx) = bybit_core();
+        let late = update(OrderStatus::PartiallyFilled, "60", Some(("8f3bf7ad-5fe0-6911-b463-9a4e63c557bb", "20")));
+        assert!(core.has_gap(&late, &[]), "40 filled before this report was never reported");
+        let contiguous =
+            update(OrderStatus::PartiallyFilled, "20", Some(("8f3bf7ad-5fe0-6911-b463-9a4e63c557bb", "20")));
+        assert!(!core.has_gap(&contiguous, &[]));
+        core.apply_update(&late, &[], true);
+        let booked = kinds(&mut rx);
+        let [OrderEventKind::Accepted(_), OrderEventKind::Filled(gap), OrderEventKind::Filled(reported)] =
+            booked.as_slice()
+        else {
+            panic!("{booked:?}")
+        };
+        assert_eq!((gap.quantity.0, reported.quantity.0), (40, 20));
+        assert_ne!(gap.trade_id & SYNTHETIC_TRADE_BIT, 0);
+        assert_eq!(reported.trade_id & SYNTHETIC_TRADE_BIT, 0);
+        assert!(!core.has_gap(&late, &[]), "counted now");
     }
 
     #[test]

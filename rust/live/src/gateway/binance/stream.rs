@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::{KEEPALIVE, Shared};
-use crate::gateway::core::{Core, OrderQueries, fixed};
+use crate::gateway::core::{Core, OrderQueries, apply_reported, fixed};
 use crate::gateway::{GatewayEvent, VenueSnapshot};
 
 /// After a user-stream gap: queries every order the gateway still tracks, reporting what was missed.
@@ -24,7 +24,7 @@ async fn catch_up(shared: Rc<Shared>) {
     }
     for (client_id, instrument) in working {
         // What the query finds is applied to the order; nothing more to do with it here.
-        let _ = shared.query_order(client_id, instrument, true).await;
+        let _ = shared.query_order(client_id, instrument).await;
     }
 }
 
@@ -112,7 +112,7 @@ pub(super) async fn user_stream(shared: Rc<Shared>) {
                         for event in events.drain(..) {
                             match event {
                                 UserEvent::Order(update) => {
-                                    shared.apply_update(&update, &[], false);
+                                    apply_reported(&shared, &update, &[], false).await;
                                 }
                                 UserEvent::ListenKeyExpired => expired = true,
                                 _ => {}

@@ -30,7 +30,7 @@ async fn catch_up(shared: Rc<Shared>) {
     }
     for (client_id, instrument) in working {
         // What the query finds is applied to the order; nothing more to do with it here.
-        let _ = shared.query_order(client_id, instrument, true).await;
+        let _ = shared.query_order(client_id, instrument).await;
     }
 }
 
@@ -133,7 +133,7 @@ async fn connection(shared: &Rc<Shared>, connected_before: &mut bool) -> Ended {
                     }
                     for event in events.drain(..) {
                         match event {
-                            UserEvent::Order(update) => shared.apply(&update, false),
+                            UserEvent::Order(update) => shared.apply(&update).await,
                             UserEvent::Other("subscribe") => {
                                 shared.stream_up.set(true);
                                 shared.emit(GatewayEvent::Connection { up: true });
