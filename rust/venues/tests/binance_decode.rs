@@ -214,3 +214,30 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn recent_trades_lists_parse_in_id_order_with_the_stream_s_aggressor_rule() {
+    use ferrotrade_model::{AggressorSide, Decimal, UnixNanos};
+    use ferrotrade_venues::binance::{parse_recent_trades, recent_trades_path, recent_trades_weight};
+    let read = |name: &str| {
+        std::fs::read(format!("{}/../../tests/data/binance/{name}", env!("CARGO_MANIFEST_DIR"))).expect("data")
+    };
+    let mut trades = Vec::new();
+    parse_recent_trades(&read("spot_market_trades.json"), &mut trades).expect("spot list");
+    let ids: Vec<u64> = trades.iter().filter_map(|trade| trade.trade_id).collect();
+    assert_eq!(ids, (1_111_468_873..=1_111_468_882).collect::<Vec<_>>());
+    let first = &trades[0];
+    assert_eq!(
+        (first.price, first.size),
+        (Decimal::parse_str("60650.00000000").unwrap(), Decimal::parse_str("0.02924000").unwrap())
+    );
+    assert_eq!(first.ts_event, UnixNanos::from_millis(1_634_942_949_263));
+    assert_eq!(first.aggressor, AggressorSide::Seller, "isBuyerMaker: a sell took liquidity");
+    assert_eq!(trades[1].aggressor, AggressorSide::Buyer);
+    parse_recent_trades(&read("usdm_market_trades.json"), &mut trades).expect("usdm list");
+    assert_eq!((trades.len(), trades[0].trade_id), (1, Some(28_457)));
+    assert!(parse_recent_trades(b"{\"code\":-1121,\"msg\":\"Invalid symbol.\"}", &mut trades).is_err());
+    assert!(trades.is_empty());
+    assert_eq!(recent_trades_path(Venue::BinanceUsdm), Some("/fapi/v1/trades"));
+    assert_eq!((recent_trades_weight(Venue::BinanceSpot), recent_trades_weight(Venue::BinanceUsdm)), (25, 5));
+}

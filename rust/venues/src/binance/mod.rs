@@ -34,6 +34,11 @@ mod decode;
 mod exchange_info;
 mod fast;
 mod levels;
+mod recent_trades;
 mod wire;
 
 pub use decode::decode_frame;
+pub use recent_trades::{
+    RECENT_TRADES_LIMIT, historical_trades_path, historical_trades_weight, parse_recent_trades, recent_trades_path,
+    recent_trades_weight,
+};
