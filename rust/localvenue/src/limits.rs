@@ -130,6 +130,20 @@ pub(crate) fn binance_weight(venue: Venue, path: &str, limit: Option<u32>) -> u3
                 }
             }
             p if p.ends_with("/positionRisk") => 5,
+            p if p.ends_with("/historicalTrades") => {
+                if venue == Venue::BinanceUsdm {
+                    20
+                } else {
+                    25
+                }
+            }
+            p if p.ends_with("/trades") => {
+                if venue == Venue::BinanceUsdm {
+                    5
+                } else {
+                    25
+                }
+            }
             // Binance charges spot 5 when `orderId` is given; the local venue charges the full 20.
             p if p.ends_with("/myTrades") => 20,
             p if p.ends_with("/userTrades") => 5,
@@ -173,5 +187,8 @@ mod tests {
         assert_eq!(binance_weight(Venue::BinanceUsdm, "/fapi/v1/depth", Some(5)), 2);
         assert_eq!(binance_weight(Venue::BinanceSpot, "/api/v3/depth", Some(5000)), 250);
         assert_eq!(binance_weight(Venue::BinanceSpot, "/api/v3/depth", None), 5);
+        assert_eq!(binance_weight(Venue::BinanceUsdm, "/fapi/v1/trades", None), 5);
+        assert_eq!(binance_weight(Venue::BinanceSpot, "/api/v3/trades", None), 25);
+        assert_eq!(binance_weight(Venue::BinanceUsdm, "/fapi/v1/historicalTrades", None), 20);
     }
 }

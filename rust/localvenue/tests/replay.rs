@@ -117,6 +117,28 @@ async fn usdm_subscriber_gets_the_recorded_frames_and_rebuilds_the_offline_book(
     assert!(asks == offline_asks, "asks differ from the offline rebuild");
 
     venue.replay_done().await;
+    // The recent-trades list ends with the last trades streamed, read with the engine's own parser.
+    let streamed: Vec<u64> = received
+        .iter()
+        .filter_map(|frame| serde_json::from_str::<Value>(frame).ok())
+        .filter(|frame| frame["stream"] == "btcusdt@trade")
+        .filter_map(|frame| frame["data"]["t"].as_u64())
+        .collect();
+    let trades_url = format!("{}/fapi/v1/trades?symbol=BTCUSDT&limit=1000", venue.rest_base());
+    let body = client.get(&trades_url).send().await.expect("trades").bytes().await.expect("body");
+    let mut listed = Vec::new();
+    ferrotrade_venues::binance::parse_recent_trades(&body, &mut listed).expect("recent trades");
+    let listed_ids: Vec<u64> = listed.iter().filter_map(|trade| trade.trade_id).collect();
+    assert_eq!(listed_ids, streamed[streamed.len() - 1000..], "the last 1000 trades, oldest first");
+    // The old trades lookup reaches back to any replayed id, with the account's key and no signature.
+    let from = streamed[5000];
+    let lookup_url = format!("{}/fapi/v1/historicalTrades?symbol=BTCUSDT&fromId={from}&limit=1000", venue.rest_base());
+    let keyed = client.get(&lookup_url).header("X-MBX-APIKEY", KEY).send().await.expect("lookup");
+    ferrotrade_venues::binance::parse_recent_trades(&keyed.bytes().await.expect("body"), &mut listed).expect("lookup");
+    let looked_up: Vec<u64> = listed.iter().filter_map(|trade| trade.trade_id).collect();
+    assert_eq!(looked_up, streamed[5000..6000]);
+    let anonymous = client.get(&lookup_url).send().await.expect("lookup");
+    assert_eq!(anonymous.status().as_u16(), 401, "the lookup wants an API key");
     let state = venue.state();
     assert_eq!(state.counters.frames_sent, received.len() as u64);
     assert_eq!(state.counters.slow_disconnects, 0);

@@ -18,6 +18,7 @@
 mod accounts;
 mod orders;
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use ferrotrade_model::{
@@ -46,7 +47,15 @@ pub(crate) struct Market {
     pub last_book_ts: UnixNanos,
     /// Recorded book messages applied so far (Bybit `seq` stand-in).
     pub book_messages: u64,
+    /// The last [`TRADE_MEMORY`] replayed trades, oldest first (the recent-trades list and the old trades
+    /// lookup read them).
+    pub recent_trades: VecDeque<Trade>,
 }
+
+/// Most trades one recent-trades or old-trades answer lists (the venues' cap).
+pub(crate) const RECENT_TRADES: usize = 1000;
+/// Replayed trades each market remembers for the old trades lookup (a long replay forgets the oldest).
+pub(crate) const TRADE_MEMORY: usize = 200_000;
 
 impl Market {
     /// Whether the book holds a snapshot and every diff since (REST depth can be answered).
@@ -88,6 +97,7 @@ impl Exchange {
                 last_update_id: 0,
                 last_book_ts: UnixNanos(0),
                 book_messages: 0,
+                recent_trades: VecDeque::new(),
             });
         }
         Ok(Exchange {
@@ -114,6 +124,12 @@ impl Exchange {
                 }
                 ReplayEvent::Trade { instrument, trade } => {
                     self.rows.push(trade_row(*instrument, trade));
+                    if let Some(market) = self.markets.get_mut(*instrument) {
+                        if market.recent_trades.len() == TRADE_MEMORY {
+                            market.recent_trades.pop_front();
+                        }
+                        market.recent_trades.push_back(*trade);
+                    }
                     *instrument
                 }
             };

@@ -1,5 +1,11 @@
-//! Binance public endpoints: `ping`, `time`, `exchangeInfo` and `depth`, for spot (`/api/v3`) and
-//! USD-M (`/fapi/v1`).
+//! Binance public endpoints: `ping`, `time`, `exchangeInfo`, `depth` and `trades` (recent trades), for
+//! spot (`/api/v3`) and USD-M (`/fapi/v1`).
+//!
+//! `trades` lists the most recent replayed trades of a symbol (at most 1000, oldest first, as the venues
+//! do), each as it was sent on the `@trade` stream: a client can fill a gap in that stream from it.
+//! `historicalTrades` (the old trades lookup) lists them from `fromId` on, for a request carrying a known
+//! API key in `X-MBX-APIKEY` (no signature), as the venues ask; the replay remembers the last 200 000
+//! trades of each symbol.
 //!
 //! `depth` answers from the server's replayed book: the capture's REST snapshot plus every diff
 //! replayed so far, `lastUpdateId` being the `u` of the last one. Before the capture's snapshot has
@@ -127,6 +133,61 @@ pub(crate) async fn depth(shared: &Shared, venue: Venue, params: &Params) -> Res
             );
         }
     }
+}
+
+/// `GET .../trades?symbol=&limit=` (default 500, at most 1000), or with `from_id` the old trades lookup
+/// (`historicalTrades?fromId=`): the trades from that id on.
+pub(crate) fn recent_trades(shared: &Shared, venue: Venue, params: &Params, from_id: Option<u64>) -> Response {
+    let Some(symbol) = params.non_empty("symbol") else {
+        return binance_error(
+            StatusCode::BAD_REQUEST,
+            -1102,
+            "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.",
+        );
+    };
+    let Some(index) = shared.instrument(venue, symbol) else {
+        return binance_error(StatusCode::BAD_REQUEST, -1121, "Invalid symbol.");
+    };
+    let limit = match params.non_empty("limit").map(str::parse::<usize>) {
+        None => 500,
+        Some(Ok(limit)) if limit > 0 => limit.min(crate::exchange::RECENT_TRADES),
+        Some(_) => {
+            return binance_error(StatusCode::BAD_REQUEST, -1100, "Illegal characters found in parameter 'limit'.");
+        }
+    };
+    let exchange = lock(&shared.exchange);
+    let (Some(market), Some(instrument)) = (exchange.markets.get(index), shared.instruments.get(index)) else {
+        return binance_error(StatusCode::BAD_REQUEST, -1121, "Invalid symbol.");
+    };
+    let first = match from_id {
+        Some(from) => market.recent_trades.partition_point(|trade| trade.trade_id.is_some_and(|id| id < from)),
+        None => market.recent_trades.len().saturating_sub(limit),
+    };
+    let list: Vec<Value> = market
+        .recent_trades
+        .iter()
+        .skip(first)
+        .take(limit)
+        .map(|trade| {
+            let notional =
+                ferrotrade_oms::contract_value(instrument, trade.price, instrument.price_precision, trade.size);
+            let mut item = json!({
+                "id": trade.trade_id.unwrap_or(0),
+                "price": trade.price.display(instrument.price_precision).to_string(),
+                "qty": trade.size.display(instrument.size_precision).to_string(),
+                "quoteQty": crate::wire::amount(notional),
+                "time": trade.ts_event.0 / 1_000_000,
+                "isBuyerMaker": trade.aggressor == ferrotrade_model::AggressorSide::Seller,
+            });
+            if venue == Venue::BinanceSpot
+                && let Some(object) = item.as_object_mut()
+            {
+                object.insert("isBestMatch".into(), Value::Bool(true));
+            }
+            item
+        })
+        .collect();
+    json_response(StatusCode::OK, &Value::Array(list))
 }
 
 /// The depth body of a synced book, `None` while it is not.

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::auth::{binance_key, binance_signed};
 use super::binance_account::{account_info, account_trades, position_risk};
-use super::binance_market::{depth, exchange_info, time};
+use super::binance_market::{depth, exchange_info, recent_trades, time};
 use super::params::Params;
 use super::{Refusal, binance_error, json_response, set_header};
 use crate::clock::wall_ms;
@@ -99,6 +99,10 @@ async fn route(
         ("GET", "/time" | "/v1/time") => return time(),
         ("GET", "/exchangeInfo" | "/v1/exchangeInfo") => return exchange_info(shared, venue, params),
         ("GET", "/depth" | "/v1/depth") => return depth(shared, venue, params).await,
+        ("GET", "/trades" | "/v1/trades") => return recent_trades(shared, venue, params, None),
+        ("GET", "/historicalTrades" | "/v1/historicalTrades") => {
+            return historical_trades(shared, venue, headers, params);
+        }
         (_, "/userDataStream" | "/v1/listenKey") => return listen_key(shared, venue, method, headers, params),
         _ => {}
     }
@@ -120,6 +124,26 @@ async fn route(
         ("GET", "/v1/userTrades") if !spot => account_trades(shared, venue, account, &params),
         _ => binance_error(StatusCode::NOT_FOUND, -1000, "Unknown endpoint."),
     }
+}
+
+/// The old trades lookup: the API key in `X-MBX-APIKEY` must be one the venue knows (no signature).
+fn historical_trades(shared: &Shared, venue: Venue, headers: &HeaderMap, params: &Params) -> Response {
+    let key = headers.get("x-mbx-apikey").and_then(|value| value.to_str().ok()).unwrap_or_default();
+    if key.is_empty() {
+        return binance_error(StatusCode::UNAUTHORIZED, -2014, "API-key format invalid.");
+    }
+    if !shared.config.accounts.iter().any(|account| account.api_key == key) {
+        return binance_error(StatusCode::UNAUTHORIZED, -2015, "Invalid API-key, IP, or permissions for action.");
+    }
+    let from_id = match params.non_empty("fromId").map(str::parse::<u64>) {
+        Some(Ok(from)) => from,
+        // Without fromId the lookup lists the most recent trades, as `trades` does.
+        None => return recent_trades(shared, venue, params, None),
+        Some(Err(_)) => {
+            return binance_error(StatusCode::BAD_REQUEST, -1100, "Illegal characters found in parameter 'fromId'.");
+        }
+    };
+    recent_trades(shared, venue, params, Some(from_id))
 }
 
 fn mandatory(name: &str) -> Refusal {
