@@ -31,15 +31,22 @@ class LiveReport:
     wall_seconds : float
         How long the engine ran.
     latency : dict
-        Per stage (``wire_to_book``, ``book_to_decision``, ``decision_to_risk``, ``risk_to_wire``,
-        ``wire_to_wire``), a dict of ``count``, ``p50_us``, ``p99_us``, ``p999_us``, ``max_us``.
+        Per stage (``frame_to_engine``, ``frame_to_book``, ``book_to_decision``, ``decision_to_risk``,
+        ``risk_to_wire``, ``engine_to_wire``, ``frame_to_wire``), a dict of ``count``, ``p50_us``,
+        ``p99_us``, ``p999_us``, ``max_us``.
     counters : dict
-        Messages, bytes, gaps, resyncs, reconnects, orders, fills, rejections by reason, reconciliation
-        differences.
+        Messages, resyncs, reconnects, trade gaps (backfilled and lost), orders, fills, rejections by
+        reason, reconciliation differences.
     events : list of dict
         Notable events in order (resyncs, reconnects, reconciliation differences, risk state changes).
     positions : list of dict
-        Final position per instrument (``instrument``, ``quantity``, ``avg_price``, ``realized``, ``fees``).
+        Final position per instrument (``instrument``, ``quantity``, ``quantity_f64``, ``fills``).
+    markets : list of dict
+        Per instrument at the end: ``instrument``, ``synced``, ``update_id`` (the venue's id of the last
+        book message applied), the best ``bids`` and ``asks`` as
+        ``(price, size)`` floats (20 levels), ``trades`` delivered and ``last_trade_id``.
+    cash_flow : str
+        The account's exact cash change in the settlement currency (realized PnL - fees + funding).
     strategies : list of str
         The strategies that ran.
     """
@@ -50,6 +57,8 @@ class LiveReport:
     counters: dict[str, int] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
     positions: list[dict[str, Any]] = field(default_factory=list)
+    markets: list[dict[str, Any]] = field(default_factory=list)
+    cash_flow: str = "0"
     strategies: list[str] = field(default_factory=list)
 
     @classmethod
@@ -94,6 +103,8 @@ class LiveReport:
             counters=counters,
             events=events,
             positions=list(core.get("positions", [])),
+            markets=[_market(market) for market in core.get("markets", [])],
+            cash_flow=str(core.get("cash_flow", "0")),
             strategies=[str(s) for s in core.get("strategies", [])],
         )
 
@@ -120,5 +131,26 @@ class LiveReport:
             "counters": self.counters,
             "events": self.events,
             "positions": self.positions,
+            "markets": self.markets,
+            "cash_flow": self.cash_flow,
             "strategies": self.strategies,
         }
+
+
+def _market(raw: dict[str, Any]) -> dict[str, Any]:
+    """A market entry of the core's report with its mantissas as floats."""
+    price_scale = 10.0 ** -int(raw.get("price_precision", 0))
+    size_scale = 10.0 ** -int(raw.get("size_precision", 0))
+
+    def levels(side: str) -> list[tuple[float, float]]:
+        return [(price * price_scale, size * size_scale) for price, size in raw.get(side, [])]
+
+    return {
+        "instrument": str(raw.get("instrument", "")),
+        "synced": bool(raw.get("synced", False)),
+        "update_id": int(raw.get("update_id", 0)),
+        "bids": levels("bids"),
+        "asks": levels("asks"),
+        "trades": int(raw.get("trades", 0)),
+        "last_trade_id": raw.get("last_trade_id"),
+    }

@@ -29,5 +29,5 @@ mod report;
 mod run;
 
 pub use error::LiveError;
-pub use report::{Counters, LiveReport, PositionReport};
+pub use report::{Counters, LiveReport, MarketReport, PositionReport, REPORT_BOOK_DEPTH};
 pub use run::{LiveCommand, LiveControl, LiveHooks, LiveStatus, run};

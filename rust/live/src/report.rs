@@ -43,6 +43,8 @@ pub struct Counters {
     pub notices: Vec<String>,
     /// Gateway connection losses.
     pub gateway_disconnects: u64,
+    /// Per instrument index: trades dispatched to the strategies, and the last one's id.
+    pub trades: Vec<(u64, Option<u64>)>,
 }
 
 /// How many difference and notice lines a report keeps.
@@ -60,6 +62,16 @@ impl Counters {
         if self.difference_log.len() < LOG_LIMIT {
             self.difference_log.push(text);
         }
+    }
+
+    /// Counts a trade of instrument `index` dispatched to the strategies.
+    pub fn trade(&mut self, index: usize, trade_id: Option<u64>) {
+        if self.trades.len() <= index {
+            self.trades.resize(index + 1, (0, None));
+        }
+        let entry = &mut self.trades[index];
+        entry.0 += 1;
+        entry.1 = trade_id.or(entry.1);
     }
 
     /// Keeps a gateway notice (bounded).
@@ -81,6 +93,32 @@ pub struct PositionReport {
     pub quantity_f64: f64,
     /// Distinct fills of the instrument.
     pub fills: usize,
+}
+
+/// Levels of the final books a report shows per side.
+pub const REPORT_BOOK_DEPTH: usize = 20;
+
+/// One instrument's market data at the end of the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MarketReport {
+    /// `venue.SYMBOL`.
+    pub instrument: String,
+    /// Whether its book was synced at the end.
+    pub synced: bool,
+    /// The venue's update id the book is at (its last applied book message); 0 without a book.
+    pub update_id: u64,
+    /// The best [`REPORT_BOOK_DEPTH`] bid levels, `[price, size]` mantissas, best first.
+    pub bids: Vec<[i64; 2]>,
+    /// The best ask levels, likewise.
+    pub asks: Vec<[i64; 2]>,
+    /// Decimals of the price mantissas.
+    pub price_precision: u8,
+    /// Decimals of the size mantissas.
+    pub size_precision: u8,
+    /// Trades dispatched to the strategies (each once).
+    pub trades: u64,
+    /// The last dispatched trade's venue id (numeric ids only).
+    pub last_trade_id: Option<u64>,
 }
 
 /// Everything a run reports.
@@ -118,6 +156,12 @@ pub struct LiveReport {
     pub resyncs: u64,
     /// Market-data reconnects (all feeds).
     pub reconnects: u64,
+    /// Gaps in the trade ids (Binance; all instruments).
+    pub trade_gaps: u64,
+    /// Trades recovered from the venues' recent-trades lists.
+    pub trades_backfilled: u64,
+    /// Trade ids no list could recover (see the feed docs).
+    pub trades_lost: u64,
     /// Reconciliations done.
     pub reconciliations: u64,
     /// Reconciliation differences by kind.
@@ -132,6 +176,8 @@ pub struct LiveReport {
     pub risk_events: Vec<String>,
     /// Final positions of the account.
     pub positions: Vec<PositionReport>,
+    /// Final books and trade counts, per instrument.
+    pub markets: Vec<MarketReport>,
     /// Orders still open at the end (after the optional cancel on stop).
     pub open_orders: usize,
     /// First client id of the next session (what a restart continues from).
@@ -144,4 +190,7 @@ pub struct LiveReport {
     pub realized_pnl: f64,
     /// Fees paid.
     pub fees: f64,
+    /// The account's cash change in the settlement currency, exact: realized PnL - fees + funding (what a
+    /// linear account's wallet balance moved by).
+    pub cash_flow: String,
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Receiver;
 
-use ferrotrade_model::{InstrumentIndex, UnixNanos};
+use ferrotrade_model::{BookSide, InstrumentIndex, UnixNanos};
 use ferrotrade_strategy::Strategy;
 
 use crate::LiveError;
@@ -19,7 +19,7 @@ use crate::config::{LiveConfig, Mode, VenueSection};
 use crate::engine::Engine;
 use crate::engine::core::LiveCore;
 use crate::gateway::Gateway;
-use crate::report::{LiveReport, PositionReport};
+use crate::report::{LiveReport, MarketReport, PositionReport, REPORT_BOOK_DEPTH};
 
 /// An operator command to a running engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +49,8 @@ pub struct LiveStatus {
     pub open_orders: usize,
     /// Book sync state per instrument.
     pub synced: Vec<bool>,
+    /// Some feed holds trades after a gap, waiting for a trade list to fill it.
+    pub backfilling: bool,
 }
 
 /// How a caller controls a run.
@@ -152,13 +154,43 @@ pub fn run(
 fn report(config: &LiveConfig, engine: &Engine<'_>) -> LiveReport {
     let core: &LiveCore = &engine.core;
     let counters = &core.counters;
-    let mut resyncs = 0;
-    let mut reconnects = 0;
+    let (mut resyncs, mut reconnects, mut trade_gaps, mut trades_backfilled, mut trades_lost) = (0, 0, 0, 0, 0);
+    let mut update_ids = vec![0; core.instruments.len()];
     for feed in &engine.feeds {
         let stats = feed.stats();
-        resyncs += stats.instruments.iter().map(|instrument| instrument.resyncs).sum::<u64>();
+        for instrument in &stats.instruments {
+            if let Some(id) = update_ids.get_mut(instrument.index.get()) {
+                *id = instrument.last_update_id;
+            }
+            resyncs += instrument.resyncs;
+            trade_gaps += instrument.trade_gaps;
+            trades_backfilled += instrument.trades_backfilled;
+            trades_lost += instrument.trades_lost;
+        }
         reconnects += stats.connections.iter().map(|connection| connection.reconnects).sum::<u64>();
     }
+    let markets = core
+        .instruments
+        .iter()
+        .enumerate()
+        .map(|(index, instrument)| {
+            let levels = |side| -> Vec<[i64; 2]> {
+                core.books[index].depth(side, REPORT_BOOK_DEPTH).map(|level| [level.price.0, level.size.0]).collect()
+            };
+            let (trades, last_trade_id) = counters.trades.get(index).copied().unwrap_or((0, None));
+            MarketReport {
+                instrument: core.names[index].clone(),
+                synced: core.synced.get(index).copied().unwrap_or(false),
+                update_id: update_ids[index],
+                bids: levels(BookSide::Bid),
+                asks: levels(BookSide::Ask),
+                price_precision: instrument.price_precision,
+                size_precision: instrument.size_precision,
+                trades,
+                last_trade_id,
+            }
+        })
+        .collect();
     let pnl = core.account.pnl(&core.marks());
     let positions = core
         .instruments
@@ -205,6 +237,9 @@ fn report(config: &LiveConfig, engine: &Engine<'_>) -> LiveReport {
             .collect(),
         resyncs,
         reconnects,
+        trade_gaps,
+        trades_backfilled,
+        trades_lost,
         reconciliations: counters.reconciliations,
         differences: counters.differences.iter().map(|(code, count)| ((*code).to_owned(), *count)).collect(),
         difference_log: counters.difference_log.clone(),
@@ -212,11 +247,13 @@ fn report(config: &LiveConfig, engine: &Engine<'_>) -> LiveReport {
         notices: counters.notices.clone(),
         risk_events: counters.risk_events.clone(),
         positions,
+        markets,
         open_orders: core.store.iter().filter(|order| order.status.is_open()).count(),
         next_client_id: core.store.next_client_id(),
         journal_records: core.journal.records(),
         equity: pnl.equity.to_f64(),
         realized_pnl: pnl.realized.to_f64(),
         fees: pnl.fees.to_f64(),
+        cash_flow: (pnl.realized - pnl.fees + pnl.funding).to_string(),
     }
 }

@@ -105,6 +105,7 @@ impl Engine<'_> {
                     }
                 }
                 FeedEvent::Trade { index, trade } => {
+                    self.core.counters.trade(index.get(), trade.trade_id);
                     self.for_subscribers(index, DataKind::Trades, |s, ctx| s.on_trade(ctx, index, &trade));
                 }
                 FeedEvent::Mark { index, mark } => {

@@ -94,6 +94,7 @@ impl Engine<'_> {
             fills: self.core.counters.fills,
             open_orders: self.core.store.iter().filter(|order| order.status.is_open()).count(),
             synced: self.core.synced.clone(),
+            backfilling: self.feeds.iter().any(MarketFeed::is_backfilling),
         }
     }
 
@@ -252,9 +253,16 @@ impl Engine<'_> {
         false
     }
 
-    /// The stop: `on_stop`, optional cancel of every open order with a bounded wait for the answers,
-    /// journal flush.
+    /// The stop: trades still held for a backfill are delivered (their gap counted lost), `on_stop`,
+    /// optional cancel of every open order with a bounded wait for the answers, journal flush.
     pub(crate) async fn shutdown(&mut self, cancel_on_stop: bool) {
+        let mut events = std::mem::take(&mut self.events);
+        for feed in 0..self.feeds.len() {
+            events.clear();
+            self.feeds[feed].release_held(&mut events);
+            self.dispatch_market(&events);
+        }
+        self.events = events;
         for index in 0..self.strategies.len() {
             self.tick_now();
             let Some(strategy) = self.strategies.get_mut(index) else { continue };

@@ -156,8 +156,20 @@ pub(crate) fn build<'s>(
         let scope: Vec<InstrumentIndex> = members.iter().map(|member| member.index).collect();
         let venue_wanted: Vec<(InstrumentIndex, DataKind)> =
             wanted.iter().copied().filter(|(index, _)| scope.contains(index)).collect();
-        let venue_options =
-            FeedOptions { snapshot_depth: section.book_depth.unwrap_or(options.snapshot_depth), ..options.clone() };
+        // The old trades lookup (trade-gap backfill) wants the account's API key: live order entry has one.
+        let market_data_key = match (&section.credentials, paper, venue.is_binance()) {
+            (Some(source), false, true) => {
+                let credentials =
+                    crate::credentials::load_credentials(*venue, source, &|name| std::env::var(name).ok())?;
+                Some(crate::feed::ApiKey(credentials.api_key))
+            }
+            _ => None,
+        };
+        let venue_options = FeedOptions {
+            snapshot_depth: section.book_depth.unwrap_or(options.snapshot_depth),
+            market_data_key,
+            ..options.clone()
+        };
         feeds.push(MarketFeed::new(*venue, endpoints(section), members, &venue_wanted, venue_options)?);
         if !paper {
             for index in &scope {

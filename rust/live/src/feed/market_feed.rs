@@ -22,7 +22,8 @@ use super::connection::{Command, ConnectionTask};
 use super::dedup::{FrameRing, IdWindow};
 use super::plan::{self, ConnectionPlan, TopicKind};
 use super::snapshot::{self, WeightBudget};
-use super::types::{ConnectionStats, FeedInput, FeedInstrument, FeedOptions, FeedStats, InstrumentStats};
+use super::trades::{Backfill, TradeSequence};
+use super::types::{ConnectionStats, FeedEvent, FeedInput, FeedInstrument, FeedOptions, FeedStats, InstrumentStats};
 use crate::LiveError;
 use crate::endpoints::Endpoints;
 
@@ -59,8 +60,12 @@ pub(super) struct Router {
     pub(super) origin: Origin,
     pub(super) emit_levels: bool,
     pub(super) buffer_limit: usize,
-    /// Some slot wants a snapshot fetch or a resubscription.
+    /// Some slot wants a snapshot fetch, a recent-trades list or a resubscription.
     pub(super) actions_pending: bool,
+    /// Some slot holds trades after a gap (checked against the hold limit on every input).
+    pub(super) trades_holding: bool,
+    /// Decoded recent-trades lists (reused).
+    pub(super) recent: Vec<ferrotrade_venues::decoded::RawTrade>,
     pub(super) decode_errors: u64,
     pub(super) control_frames: u64,
     pub(super) unknown_symbols: u64,
@@ -85,6 +90,9 @@ pub(super) struct Slot {
     pub(super) overlap_snapshot: bool,
     pub(super) ever_synced: bool,
     pub(super) trades: IdWindow,
+    /// Binance: trade-id continuity and gap backfill (see `trades`).
+    pub(super) sequence: TradeSequence,
+    pub(super) trades_backoff: Backoff,
     pub(super) last_quote: u64,
     pub(super) want_snapshot: bool,
     pub(super) snapshot_in_flight: bool,
@@ -172,6 +180,8 @@ impl MarketFeed {
             emit_levels: options.emit_levels,
             buffer_limit: options.buffer_limit,
             actions_pending: false,
+            trades_holding: false,
+            recent: Vec::new(),
             decode_errors: 0,
             control_frames: 0,
             unknown_symbols: 0,
@@ -230,6 +240,11 @@ impl MarketFeed {
                 .map(|slot| {
                     let mut stats = slot.stats;
                     stats.synced = slot.has_book && slot.sync.is_synced();
+                    stats.last_update_id = slot.last_sequence;
+                    stats.trade_gaps = slot.sequence.gaps;
+                    stats.trades_backfilled = slot.sequence.backfilled;
+                    stats.trades_lost = slot.sequence.lost;
+                    stats.trades_late = slot.sequence.late;
                     if let Some(since) = slot.unsynced_since {
                         stats.unsynced_time += now.saturating_duration_since(since);
                     }
@@ -242,6 +257,21 @@ impl MarketFeed {
             control_frames: self.router.control_frames,
             unknown_symbols: self.router.unknown_symbols,
         }
+    }
+
+    /// Whether trades after a gap wait for a trade list (see the module docs).
+    #[must_use]
+    pub fn is_backfilling(&self) -> bool {
+        self.router.trades_holding
+    }
+
+    /// Delivers the trades held for a backfill now, their gaps counted lost (the feed stops).
+    pub fn release_held(&mut self, out: &mut Vec<FeedEvent>) {
+        for slot in &mut self.router.slots {
+            let index = slot.index;
+            slot.sequence.release_all(&mut |trade| out.push(FeedEvent::Trade { index, trade }));
+        }
+        self.router.trades_holding = false;
     }
 
     /// Whether the book of `index` is synced (false for instruments without a book subscription or not in
@@ -296,6 +326,26 @@ impl MarketFeed {
                     && let Some(commands) = self.commands.get(*connection)
                 {
                     let _ = commands.send(Command::Resubscribe(topic.clone()));
+                }
+            }
+            if let Backfill::Wanted(at) = slot.sequence.backfill {
+                pending = true;
+                let key = self.options.market_data_key.clone();
+                let from = slot.sequence.next_id().unwrap_or(0);
+                let (url, weight) =
+                    snapshot::trades_request(self.venue, &self.rest, &slot.feed.symbol, from, key.is_some());
+                let due = if at > now { Err(at) } else { self.budget.take(weight, now) };
+                match (due, &self.http) {
+                    (Ok(()), Some(client)) => {
+                        slot.sequence.backfill = Backfill::InFlight;
+                        drop(tokio::spawn(snapshot::fetch_trades(client.clone(), url, key, number, self.tx.clone())));
+                    }
+                    (Ok(()), None) => {
+                        let at = now + slot.trades_backoff.next_delay();
+                        slot.sequence.backfill = Backfill::Wanted(at);
+                        wake = Some(wake.map_or(at, |w| w.min(at)));
+                    }
+                    (Err(at), _) => wake = Some(wake.map_or(at, |w| w.min(at))),
                 }
             }
             if !slot.want_snapshot || slot.snapshot_in_flight {
@@ -375,6 +425,8 @@ impl Slot {
             overlap_snapshot: false,
             ever_synced: false,
             trades: IdWindow::default(),
+            sequence: TradeSequence::default(),
+            trades_backoff: Backoff::new(options.backoff_min, options.backoff_max, seed ^ 0x7472_6164_6573),
             last_quote: 0,
             want_snapshot: false,
             snapshot_in_flight: false,
@@ -388,10 +440,15 @@ impl Slot {
                 gaps: 0,
                 resyncs: 0,
                 duplicates_dropped: 0,
+                trade_gaps: 0,
+                trades_backfilled: 0,
+                trades_lost: 0,
+                trades_late: 0,
                 snapshots: 0,
                 snapshot_requests: 0,
                 unsynced_time: Duration::ZERO,
                 synced: false,
+                last_update_id: 0,
                 sync: SyncStats::default(),
             },
         }

@@ -40,6 +40,13 @@
 //!   (`venues::sync::BookSync`), trades by trade id (a window of the last 1024 ids, so reordered trades
 //!   are still delivered once), other messages without an id by a hash of the frame. Overlapping frames of
 //!   a reconnect or a rollover are therefore harmless, and counted as duplicates.
+//! - No Binance trade is lost without being counted: trade ids are consecutive, so a jump holds the
+//!   trades after it (a swapped pair is put back in order at once) until a REST trade list fills the gap
+//!   (`trades`; paid from the same weight budget, held at most 5 s): the old trades lookup from the
+//!   missing id on when the feed has the account's API key (`FeedOptions::market_data_key`, live mode),
+//!   else the public list of the last 1000 trades; ids no list reaches are counted in
+//!   `InstrumentStats::trades_lost`. Trades reach the strategies in id order. Bybit's trade ids are
+//!   opaque: a trade lost on its stream cannot be detected.
 //! - [`MarketFeed::process`] does not allocate once its buffers have grown to the largest message
 //!   (snapshot replays, gaps and reconnects may).
 //! - Reconnect delays are exponential with full jitter from a seeded RNG: a run is reproducible.
@@ -55,9 +62,11 @@ mod process;
 mod snapshot;
 #[cfg(test)]
 mod tests;
+mod trades;
 mod types;
 
 pub use market_feed::MarketFeed;
 pub use types::{
-    ConnectionStats, FeedEvent, FeedInput, FeedInstrument, FeedOptions, FeedStats, InstrumentStats, UnsyncReason,
+    ApiKey, ConnectionStats, FeedEvent, FeedInput, FeedInstrument, FeedOptions, FeedStats, InstrumentStats,
+    UnsyncReason,
 };

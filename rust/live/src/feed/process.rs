@@ -18,6 +18,7 @@ use ferrotrade_venues::{binance, bybit};
 
 use super::dedup::FrameRing;
 use super::market_feed::{MarketFeed, Router, Slot};
+use super::trades::Backfill;
 use super::types::{FeedEvent, FeedInput, InputKind, LinkEvent, UnsyncReason};
 
 /// Why applying synced updates stopped.
@@ -106,12 +107,80 @@ impl MarketFeed {
                     router.actions_pending = true;
                 }
             }
+            InputKind::Trades { slot, body, used_weight } => {
+                if let Some(used) = used_weight {
+                    budget.observe_used(*venue, used, now);
+                }
+                router.on_trade_list(slot, &body, converter, ts_recv, now, out);
+            }
+            InputKind::TradesFailed { slot, retry_after, rate_limited } => {
+                let Some(state) = router.slots.get_mut(slot) else { return };
+                let delay = retry_after.unwrap_or_else(|| state.trades_backoff.next_delay()).max(options.backoff_min);
+                if rate_limited {
+                    budget.block_until(now + delay);
+                }
+                state.sequence.on_list_failed(now + delay);
+                router.actions_pending = true;
+            }
             InputKind::Link { connection, event } => router.on_link(connection, event, now, out),
+        }
+        if router.trades_holding {
+            router.expire_trades(now, out);
         }
     }
 }
 
 impl Router {
+    /// A recent-trades list answered a slot's trade gap: its trades fill the gap (see `trades`).
+    fn on_trade_list(
+        &mut self,
+        number: usize,
+        body: &[u8],
+        converter: &mut Converter,
+        ts_recv: UnixNanos,
+        now: Instant,
+        out: &mut Vec<FeedEvent>,
+    ) {
+        let Some(slot) = self.slots.get_mut(number) else { return };
+        let index = slot.index;
+        let mut listed = Vec::new();
+        match binance::parse_recent_trades(body, &mut self.recent) {
+            Ok(()) => {
+                for raw in &self.recent {
+                    match converter.convert(&self.origin, &slot.feed.instrument, ts_recv, &Payload::Trade(*raw)) {
+                        Ok(MarketEvent::Trade(trade)) => {
+                            // A later stream copy of a listed trade is a duplicate.
+                            if let Some(id) = trade.trade_id {
+                                slot.trades.first_time(id);
+                            }
+                            listed.push(trade);
+                        }
+                        _ => self.decode_errors += 1,
+                    }
+                }
+                slot.trades_backoff.reset();
+                slot.sequence.on_list(&listed, now, &mut |trade| out.push(FeedEvent::Trade { index, trade }));
+            }
+            Err(_) => {
+                self.decode_errors += 1;
+                slot.sequence.on_list_failed(now + slot.trades_backoff.next_delay());
+            }
+        }
+        self.actions_pending |= slot.sequence.backfill != Backfill::Idle;
+        self.trades_holding |= slot.sequence.holding();
+    }
+
+    /// Releases trades held past the hold limit (their gap counted lost).
+    fn expire_trades(&mut self, now: Instant, out: &mut Vec<FeedEvent>) {
+        let mut holding = false;
+        for slot in &mut self.slots {
+            let index = slot.index;
+            slot.sequence.expire(now, &mut |trade| out.push(FeedEvent::Trade { index, trade }));
+            holding |= slot.sequence.holding();
+        }
+        self.trades_holding = holding;
+    }
+
     #[allow(clippy::too_many_arguments)] // the split borrows of one `process` call
     fn on_frame(
         &mut self,
@@ -176,10 +245,16 @@ impl Router {
                     Some(id) => slot.trades.first_time(id),
                     None => check.is_fresh(&mut self.frames),
                 };
-                if fresh {
-                    out.push(FeedEvent::Trade { index, trade });
-                } else {
-                    slot.stats.duplicates_dropped += 1;
+                match (fresh, trade.trade_id) {
+                    (false, _) => slot.stats.duplicates_dropped += 1,
+                    // Binance trade ids are consecutive: a jump is a gap the recent-trades list fills.
+                    (true, Some(id)) if self.venue.is_binance() => {
+                        slot.sequence
+                            .on_trade(trade, id, now, &mut |trade| out.push(FeedEvent::Trade { index, trade }));
+                        self.actions_pending |= slot.sequence.backfill != Backfill::Idle;
+                        self.trades_holding |= slot.sequence.holding();
+                    }
+                    (true, _) => out.push(FeedEvent::Trade { index, trade }),
                 }
             }
             MarketEvent::AggTrade(_) => self.control_frames += 1,

@@ -1,4 +1,5 @@
-//! Binance REST depth snapshots: the request, its weight, and the budget that keeps fetching polite.
+//! Binance REST depth snapshots (and recent-trades lists, for trade gaps): the requests, their weight, and
+//! the budget that keeps fetching polite.
 //!
 //! | market | path | `limit` -> weight |
 //! |---|---|---|
@@ -115,24 +116,71 @@ impl WeightBudget {
     }
 }
 
+/// The trade-list request that backfills a gap from trade id `from`: the old trades lookup from that id
+/// when `keyed` (the request carries the API key), else the recent-trades list; its URL and weight.
+pub(crate) fn trades_request(venue: Venue, rest: &str, symbol: &str, from: u64, keyed: bool) -> (String, u32) {
+    use ferrotrade_venues::binance::{
+        RECENT_TRADES_LIMIT, historical_trades_path, historical_trades_weight, recent_trades_path, recent_trades_weight,
+    };
+    let limit = RECENT_TRADES_LIMIT;
+    match historical_trades_path(venue).filter(|_| keyed) {
+        Some(path) => {
+            (format!("{rest}{path}?symbol={symbol}&fromId={from}&limit={limit}"), historical_trades_weight(venue))
+        }
+        None => {
+            let path = recent_trades_path(venue).unwrap_or("/api/v3/trades");
+            (format!("{rest}{path}?symbol={symbol}&limit={limit}"), recent_trades_weight(venue))
+        }
+    }
+}
+
+/// A failed GET: when to retry at the earliest, and whether the venue said it was rate limited.
+struct Failed {
+    retry_after: Option<Duration>,
+    rate_limited: bool,
+}
+
+/// One GET (with `X-MBX-APIKEY` when `key` is given): the body and the venue's used weight, or why not.
+async fn get(
+    client: &reqwest::Client,
+    url: &str,
+    key: Option<&str>,
+) -> Result<(tokio_tungstenite::tungstenite::Bytes, Option<u32>), Failed> {
+    let mut request = client.get(url);
+    if let Some(key) = key {
+        request = request.header("X-MBX-APIKEY", key);
+    }
+    let response = request.send().await.map_err(|_| Failed { retry_after: None, rate_limited: false })?;
+    let status = response.status();
+    let used_weight = header_u32(&response, "x-mbx-used-weight-1m");
+    if !status.is_success() {
+        let retry_after = header_u32(&response, "retry-after").map(|secs| Duration::from_secs(u64::from(secs)));
+        return Err(Failed { retry_after, rate_limited: status.as_u16() == 429 || status.as_u16() == 418 });
+    }
+    let body = response.bytes().await.map_err(|_| Failed { retry_after: None, rate_limited: false })?;
+    Ok((body, used_weight))
+}
+
 /// Fetches one snapshot and reports the outcome to the feed (the channel closing means the feed is gone).
 pub(crate) async fn fetch(client: reqwest::Client, url: String, slot: usize, tx: mpsc::Sender<FeedInput>) {
-    let kind = match client.get(&url).send().await {
-        Ok(response) => {
-            let status = response.status();
-            let used_weight = header_u32(&response, "x-mbx-used-weight-1m");
-            let retry_after = header_u32(&response, "retry-after").map(|secs| Duration::from_secs(u64::from(secs)));
-            if status.is_success() {
-                match response.bytes().await {
-                    Ok(body) => InputKind::Snapshot { slot, body, used_weight },
-                    Err(_) => InputKind::SnapshotFailed { slot, retry_after: None, rate_limited: false },
-                }
-            } else {
-                let rate_limited = status.as_u16() == 429 || status.as_u16() == 418;
-                InputKind::SnapshotFailed { slot, retry_after, rate_limited }
-            }
-        }
-        Err(_) => InputKind::SnapshotFailed { slot, retry_after: None, rate_limited: false },
+    let kind = match get(&client, &url, None).await {
+        Ok((body, used_weight)) => InputKind::Snapshot { slot, body, used_weight },
+        Err(Failed { retry_after, rate_limited }) => InputKind::SnapshotFailed { slot, retry_after, rate_limited },
+    };
+    let _ = tx.send(FeedInput { received_at: clock::monotonic(), ts_recv: wall_clock(), kind }).await;
+}
+
+/// Fetches one trade list (`key`: the API key the old trades lookup needs) and reports the outcome.
+pub(crate) async fn fetch_trades(
+    client: reqwest::Client,
+    url: String,
+    key: Option<super::types::ApiKey>,
+    slot: usize,
+    tx: mpsc::Sender<FeedInput>,
+) {
+    let kind = match get(&client, &url, key.as_ref().map(|key| key.0.as_str())).await {
+        Ok((body, used_weight)) => InputKind::Trades { slot, body, used_weight },
+        Err(Failed { retry_after, rate_limited }) => InputKind::TradesFailed { slot, retry_after, rate_limited },
     };
     let _ = tx.send(FeedInput { received_at: clock::monotonic(), ts_recv: wall_clock(), kind }).await;
 }

@@ -183,10 +183,89 @@ fn reordered_trades_are_still_delivered_once() {
     }
     let mut feed = feed(Venue::BinanceUsdm, &instrument, &[DataKind::Trades], false);
     let mut book = OrderBook::new();
-    let mut got = trade_ids(&run(&mut feed, &mut book, inputs));
+    let got = trade_ids(&run(&mut feed, &mut book, inputs));
     assert_eq!(got.len(), expected_trades.len());
-    got.sort_unstable();
-    assert_eq!(got, expected_trades);
+    // Every swapped pair is put back in id order on the spot (no list is asked for); only the very first
+    // pair cannot be, as nothing came before it.
+    assert_eq!(got[2..], expected_trades[2..]);
+    let stats = feed.stats().instruments[0];
+    assert_eq!((stats.trades_late, stats.trades_lost, stats.trades_backfilled), (1, 0, 0));
+    assert_eq!(stats.trade_gaps as usize, expected_trades.len() / 2 - 1);
+    assert_eq!(feed.router.slots[0].sequence.backfill, super::trades::Backfill::Idle);
+}
+
+/// A Binance recent-trades body: the last `limit` trades of `lines` with ids up to `newest`.
+fn recent_trades_body(lines: &[(u64, String)], newest: u64, limit: usize) -> String {
+    let trades: Vec<serde_json::Value> = lines
+        .iter()
+        .filter(|(_, json)| json.contains("@trade"))
+        .map(|(_, json)| serde_json::from_str::<serde_json::Value>(json).unwrap()["data"].clone())
+        .filter(|data| data["t"].as_u64().unwrap() <= newest)
+        .collect();
+    let items: Vec<String> = trades[trades.len().saturating_sub(limit)..]
+        .iter()
+        .map(|data| {
+            format!(
+                r#"{{"id":{},"price":"{}","qty":"{}","quoteQty":"0","time":{},"isBuyerMaker":{}}}"#,
+                data["t"],
+                data["p"].as_str().unwrap(),
+                data["q"].as_str().unwrap(),
+                data["T"],
+                data["m"]
+            )
+        })
+        .collect();
+    format!("[{}]", items.join(","))
+}
+
+#[test]
+fn lost_trades_are_filled_from_the_recent_trades_list_in_id_order() {
+    let all = lines(USDM);
+    let (instrument, _, expected_trades) = offline(USDM);
+    let trade_lines: Vec<usize> = (0..all.len()).filter(|n| all[*n].1.contains("@trade")).collect();
+    // Three trades never arrive on the stream; one gap is older than the list can reach (limit 3 below).
+    let lost: Vec<usize> = vec![trade_lines[100], trade_lines[5000], trade_lines[5001], trade_lines[9000]];
+    let mut feed = feed(Venue::BinanceUsdm, &instrument, &[DataKind::Trades], false);
+    let mut books = vec![OrderBook::new()];
+    let (mut events, mut out) = (Vec::new(), Vec::new());
+    let mut newest = 0;
+    for (n, (ts, json)) in all.iter().enumerate() {
+        if lost.contains(&n) {
+            continue;
+        }
+        if let Some(id) = json
+            .contains("@trade")
+            .then(|| serde_json::from_str::<serde_json::Value>(json).unwrap()["data"]["t"].as_u64().unwrap())
+        {
+            newest = newest.max(id);
+        }
+        out.clear();
+        feed.process(input(*ts, json), &mut books, &mut out);
+        events.extend_from_slice(&out);
+        // The venue answers at once with what it has traded so far; the gap at trade 9000 is asked for
+        // only after 1200 more trades, too late for the list.
+        if let super::trades::Backfill::Wanted(_) = feed.router.slots[0].sequence.backfill {
+            let limit = if n > trade_lines[9000] && n < trade_lines[9000 + 1200] { continue } else { 1000 };
+            feed.router.slots[0].sequence.backfill = super::trades::Backfill::InFlight;
+            let body = recent_trades_body(&all, newest, limit);
+            let answer = FeedInput {
+                received_at: super::clock::monotonic(),
+                ts_recv: UnixNanos(*ts),
+                kind: InputKind::Trades { slot: 0, body: Bytes::from(body), used_weight: Some(5) },
+            };
+            out.clear();
+            feed.process(answer, &mut books, &mut out);
+            events.extend_from_slice(&out);
+        }
+    }
+    let got = trade_ids(&events);
+    let stats = feed.stats().instruments[0];
+    // Trades 100, 5000 and 5001 come back from the list in their place; 9000 is older than the list
+    // reached by the time it was asked: lost, counted, and the stream goes on.
+    let mut expected: Vec<Option<u64>> = expected_trades.clone();
+    expected.remove(9000);
+    assert_eq!(got, expected);
+    assert_eq!((stats.trade_gaps, stats.trades_backfilled, stats.trades_lost, stats.trades_late), (3, 3, 1, 0));
 }
 
 /// A Binance REST depth body of `book` at update id `last`.

@@ -19,6 +19,18 @@ pub struct FeedInstrument {
     pub symbol: String,
 }
 
+/// An API key, for the venue endpoints that want one without a signature (Binance's old trades lookup).
+/// Not a secret by itself, but never shown: `Debug` prints its first four characters.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(pub String);
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown: String = self.0.chars().take(4).collect();
+        write!(f, "ApiKey({shown}...)")
+    }
+}
+
 /// How a feed behaves; [`FeedOptions::default`] holds values that suit the real venues.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedOptions {
@@ -41,6 +53,10 @@ pub struct FeedOptions {
     pub emit_levels: bool,
     /// Seed of the jitter RNG.
     pub seed: u64,
+    /// Binance: the account's API key, for the old trades lookup (`historicalTrades`, which reaches back
+    /// further than the recent-trades list) when a trade gap is backfilled; without one, the public
+    /// recent-trades list.
+    pub market_data_key: Option<ApiKey>,
 }
 
 impl Default for FeedOptions {
@@ -55,6 +71,7 @@ impl Default for FeedOptions {
             buffer_limit: 10_000,
             emit_levels: false,
             seed: 0x5eed_f00d,
+            market_data_key: None,
         }
     }
 }
@@ -189,6 +206,10 @@ pub(crate) enum InputKind {
     Snapshot { slot: usize, body: Bytes, used_weight: Option<u32> },
     /// A snapshot request failed; retry after the given delay at the earliest.
     SnapshotFailed { slot: usize, retry_after: Option<Duration>, rate_limited: bool },
+    /// A recent-trades list body for slot `slot` (a trade gap's backfill).
+    Trades { slot: usize, body: Bytes, used_weight: Option<u32> },
+    /// A recent-trades request failed; retry after the given delay at the earliest.
+    TradesFailed { slot: usize, retry_after: Option<Duration>, rate_limited: bool },
     /// A connection's state changed.
     Link { connection: usize, event: LinkEvent },
 }
@@ -219,6 +240,14 @@ pub struct InstrumentStats {
     pub resyncs: u64,
     /// Messages dropped because they had been delivered already (trades, quotes, book diffs, snapshots).
     pub duplicates_dropped: u64,
+    /// Jumps in the trade ids (Binance: a trade lost or late on the stream).
+    pub trade_gaps: u64,
+    /// Trades delivered from the venue's recent-trades list to fill a gap.
+    pub trades_backfilled: u64,
+    /// Trade ids skipped: no list held them (older than the list reaches back) within the hold limit.
+    pub trades_lost: u64,
+    /// Trades that arrived after their id had been skipped as lost (delivered late).
+    pub trades_late: u64,
     /// Snapshots applied.
     pub snapshots: u64,
     /// REST snapshots requested.
@@ -227,6 +256,8 @@ pub struct InstrumentStats {
     pub unsynced_time: Duration,
     /// Whether the book is synced now.
     pub synced: bool,
+    /// The venue's update id of the last book message applied (Binance `u`, Bybit `u`).
+    pub last_update_id: u64,
     /// The sync state machine's own counters, summed over its resets.
     pub sync: SyncStats,
 }

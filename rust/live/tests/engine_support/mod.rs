@@ -122,7 +122,7 @@ impl LiveHooks for StopWhenQuiet {
         if self.stop_after_messages.is_some_and(|limit| status.messages >= limit) {
             self.stop = true;
         }
-        if self.done.load(Ordering::SeqCst) && status.messages == self.last_messages {
+        if self.done.load(Ordering::SeqCst) && status.messages == self.last_messages && !status.backfilling {
             self.quiet_ticks += 1;
             self.stop |= self.quiet_ticks >= 3;
         } else {
@@ -237,4 +237,76 @@ pub fn market_makers(config: &LiveConfig) -> Vec<Box<dyn Strategy>> {
             other => panic!("unexpected strategy {other:?}"),
         })
         .collect()
+}
+
+/// Levels as `[price, size]` at 8 decimals, whatever precision they were held at (the engine's comes from
+/// the configured tick and lot, the pipeline's from the recording's text).
+pub fn at_8_decimals(levels: &[[i64; 2]], price_precision: u8, size_precision: u8) -> Vec<[i64; 2]> {
+    let scale = |value: i64, precision: u8| value * 10_i64.pow(u32::from(8 - precision));
+    levels.iter().map(|[price, size]| [scale(*price, price_precision), scale(*size, size_precision)]).collect()
+}
+
+/// The recording `path` rebuilt offline with the recorded-data pipeline (the reference a live book must
+/// equal): instrument 0's best `depth` levels per side at 8 decimals ([`at_8_decimals`]), after every book
+/// message up to update id `until` (the id the engine's book reports), and every trade id of the recording.
+pub fn offline_market(path: &Path, until: u64, depth: usize) -> ([Vec<[i64; 2]>; 2], Vec<u64>) {
+    use ferrotrade_book::OrderBook;
+    use ferrotrade_model::{BookSide, MarketEvent};
+    use ferrotrade_venues::pipeline::{EventSink, Pipeline, PipelineOptions};
+    use ferrotrade_venues::source::plan_sessions;
+
+    struct Rebuild {
+        book: OrderBook,
+        until: u64,
+        trades: Vec<u64>,
+    }
+    impl EventSink for Rebuild {
+        fn event(&mut self, instrument: usize, event: &MarketEvent<'_>) -> Result<(), ferrotrade_venues::VenueError> {
+            match event {
+                MarketEvent::Book(update) if instrument == 0 && update.header.sequence <= self.until => {
+                    self.book.apply_update(update).expect("the recording applies");
+                }
+                MarketEvent::Trade(trade) if instrument == 0 => self.trades.extend(trade.trade_id),
+                _ => {}
+            }
+            Ok(())
+        }
+    }
+    let cancel = AtomicBool::new(false);
+    let sessions = plan_sessions(&[path.to_path_buf()]).expect("sessions");
+    let pipeline = Pipeline::scan(sessions, PipelineOptions::default(), &cancel).expect("scan");
+    let mut sink = Rebuild { book: OrderBook::new(), until, trades: Vec::new() };
+    pipeline.run(&mut sink, &cancel).expect("rebuild");
+    let spec = &pipeline.instruments()[0];
+    let levels = |side| {
+        let raw: Vec<[i64; 2]> = sink.book.depth(side, depth).map(|level| [level.price.0, level.size.0]).collect();
+        at_8_decimals(&raw, spec.price_precision, spec.size_precision)
+    };
+    ([levels(BookSide::Bid), levels(BookSide::Ask)], sink.trades)
+}
+
+/// A strategy that only records the trade ids it is given (in order), into a list the test keeps.
+pub struct TradeTape {
+    pub instrument: String,
+    pub ids: std::rc::Rc<std::cell::RefCell<Vec<u64>>>,
+}
+
+impl Strategy for TradeTape {
+    fn name(&self) -> &str {
+        "trade_tape"
+    }
+
+    fn subscriptions(&self) -> Vec<ferrotrade_strategy::Subscription> {
+        vec![ferrotrade_strategy::Subscription::new(&self.instrument, &[ferrotrade_strategy::DataKind::Trades])]
+    }
+
+    fn on_trade(
+        &mut self,
+        _ctx: &mut dyn ferrotrade_strategy::Context,
+        _instrument: ferrotrade_model::InstrumentIndex,
+        trade: &ferrotrade_model::Trade,
+    ) -> ferrotrade_strategy::StrategyResult {
+        self.ids.borrow_mut().extend(trade.trade_id);
+        Ok(())
+    }
 }
