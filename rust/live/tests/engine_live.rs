@@ -7,7 +7,7 @@ mod engine_support;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use engine_support::{StopWhenQuiet, VenueThread, data, live_config, market_makers};
+use engine_support::{StopWhenQuiet, VenueThread, data, live_config, market_makers, standard_fees, venue_cash_flow};
 use ferrotrade_live::{LiveError, run};
 use ferrotrade_localvenue::{ApiAccount, LocalVenueConfig};
 use ferrotrade_model::{Decimal, Venue};
@@ -22,6 +22,7 @@ fn venue() -> VenueThread {
         accounts: vec![ApiAccount { api_key: KEY.into(), secret: Secret::new(SECRET), ed25519_public_pem: None }],
         balances: vec![("USDT".into(), Decimal::parse_str("100000").expect("decimal"))],
         start_paused: true,
+        sim: standard_fees(),
         ..LocalVenueConfig::default()
     };
     VenueThread::start_with(config, Venue::BinanceUsdm)
@@ -57,6 +58,9 @@ fn live_binance_usdm_orders_fill_at_the_local_venue_and_positions_agree() {
         .map_or(Decimal::ZERO, |position| position.size);
     assert_eq!(Decimal::from_fixed(report.positions[0].quantity, 3), venue_size, "{report:#?}");
     assert_eq!(report.duplicate_fills, 0, "REST answers and stream updates of one fill count once");
+    // The balance moved by what the engine booked: realized PnL less fees, to the last digit.
+    assert!(report.fees > 0.0, "the venue charged fees: {report:#?}");
+    assert_eq!(report.cash_flow, venue_cash_flow(&state, "USDT", "100000"), "{report:#?}");
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -9,7 +9,9 @@ mod engine_support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use engine_support::{LiveMarket, StopWhenQuiet, VenueThread, data, live_config_for, market_makers};
+use engine_support::{
+    LiveMarket, StopWhenQuiet, VenueThread, data, live_config_for, market_makers, standard_fees, venue_cash_flow,
+};
 use ferrotrade_live::{LiveReport, run};
 use ferrotrade_localvenue::{ApiAccount, FaultConfig, LocalVenueConfig, RateLimits, Speed, VenueState};
 use ferrotrade_model::{Decimal, Venue};
@@ -48,6 +50,7 @@ fn venue_with(faults: FaultConfig, limits: RateLimits) -> VenueThread {
         faults,
         limits,
         start_paused: true,
+        sim: standard_fees(),
         ..LocalVenueConfig::default()
     };
     VenueThread::start_with(config, Venue::BybitLinear)
@@ -89,6 +92,7 @@ fn assert_consistent(report: &LiveReport, state: &VenueState) {
         .map_or(Decimal::ZERO, |position| position.size);
     assert_eq!(Decimal::from_fixed(report.positions[0].quantity, 0), venue_size, "{report:#?}");
     assert_eq!(report.duplicate_fills, 0, "order states and executions of one fill count once");
+    assert_eq!(report.cash_flow, venue_cash_flow(state, "USDT", "100000"), "the wallet moved by what was booked");
     // Whatever a gap cost, the execution list booked it: no fill at an average price.
     assert!(!report.notices.iter().any(|notice| notice.contains("average price")), "{:?}", report.notices);
 }

@@ -310,3 +310,22 @@ impl Strategy for TradeTape {
         Ok(())
     }
 }
+
+/// The account's cash change at the venue (the wallet balance of `asset` less `initial`), exactly as the
+/// engine reports its own (`LiveReport::cash_flow`).
+pub fn venue_cash_flow(state: &VenueState, asset: &str, initial: &str) -> String {
+    use ferrotrade_model::{Decimal, Money};
+    let wallet = state.balances.iter().find(|balance| balance.asset == asset).map_or(Money::ZERO, |b| b.wallet);
+    (wallet - Money::from_decimal(Decimal::parse_str(initial).expect("decimal"))).to_string()
+}
+
+/// Binance USD-M's published VIP 0 rates (maker 0.02 %, taker 0.05 %), for the local venue to charge, so
+/// the engine's fee accounting is checked against the venue's balance.
+pub fn standard_fees() -> ferrotrade_sim::VenueConfig {
+    use ferrotrade_model::Decimal;
+    let rate = |text: &str| Decimal::parse_str(text).expect("decimal");
+    ferrotrade_sim::VenueConfig {
+        fees: ferrotrade_sim::FeeConfig { maker: rate("0.0002"), taker: rate("0.0005") },
+        ..ferrotrade_sim::VenueConfig::default()
+    }
+}
