@@ -108,7 +108,11 @@ def run_backtest(
     strategies: list[Any],
     strategy_base: type,
     progress: Callable[[int, int], None] | None = None,
+    checkpoint: Callable[[int, int, float], None] | None = None,
 ) -> dict[str, Any]: ...
+def check_backtest(config_json: str, base_dir: str, strategies: list[Any], strategy_base: type) -> None: ...
+
+CHECKPOINT_ROWS: int
 
 @final
 class Context:
@@ -229,6 +233,7 @@ class Fill:
     def ts_recv(self) -> int: ...
 
 __all__ += ["Bar", "Context", "Fill", "Mark", "OrderEvent", "Trade", "run_backtest"]
+__all__ += ["CHECKPOINT_ROWS", "check_backtest"]
 
 def run_live(
     config_json: str,

@@ -12,7 +12,7 @@ use ferrotrade_model::{
 use ferrotrade_risk::RiskConfig;
 use ferrotrade_sim::LatencyConfig;
 use ferrotrade_sim::VenueConfig;
-use ferrotrade_sim::engine::{Backtest, BacktestConfig, ChunkSource, EngineError, EngineSetup, RunControl};
+use ferrotrade_sim::engine::{Backtest, BacktestConfig, Checkpoint, ChunkSource, EngineError, EngineSetup, RunControl};
 use ferrotrade_strategy::{Context, DataKind, Strategy, StrategyError, StrategyResult, Subscription, TimerId};
 
 const IX: InstrumentIndex = InstrumentIndex(0);
@@ -50,7 +50,7 @@ fn rows(rows: Vec<EventRow>, size: usize) -> Rows {
 
 struct NoStop;
 impl RunControl for NoStop {
-    fn checkpoint(&mut self, _rows: u64) -> bool {
+    fn checkpoint(&mut self, _checkpoint: &Checkpoint) -> bool {
         false
     }
 }

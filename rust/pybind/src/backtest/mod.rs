@@ -21,7 +21,7 @@ use ferrotrade_catalog::{Catalog, StreamSpec, TableKind};
 use ferrotrade_model::{Decimal, FeeRate, Instrument, Money, Price, Quantity, UnixNanos, Venue};
 use ferrotrade_sim::config::VenueConfig;
 use ferrotrade_sim::engine::{
-    Backtest, BacktestConfig, BacktestOutput, EngineError, EngineSetup, RunControl, StrategyConfig,
+    Backtest, BacktestConfig, BacktestOutput, Checkpoint, EngineError, EngineSetup, RunControl, StrategyConfig,
 };
 use ferrotrade_strategy::builtin::{MarketMaker, Trend};
 use ferrotrade_strategy::{DataKind, Strategy, Subscription};
@@ -305,34 +305,63 @@ fn wall_clock() -> std::time::Instant {
     std::time::Instant::now()
 }
 
-/// Ctrl-C and progress for a run on a worker thread.
-struct FlagControl<'a> {
-    cancel: &'a AtomicBool,
-}
-
-impl RunControl for FlagControl<'_> {
-    fn checkpoint(&mut self, _rows: u64) -> bool {
-        self.cancel.load(Ordering::Relaxed)
+/// Calls the caller's `checkpoint(events, ts, equity)` callback; its exception stops the run.
+fn call_checkpoint(py: Python<'_>, callback: Option<&Py<PyAny>>, checkpoint: &Checkpoint) -> PyResult<()> {
+    match callback {
+        Some(callback) => {
+            callback.call1(py, (checkpoint.events, checkpoint.ts.0, checkpoint.equity.to_f64())).map(drop)
+        }
+        None => Ok(()),
     }
 }
 
-/// Ctrl-C and progress for a run on the Python thread.
+/// Ctrl-C and checkpoints for a run on a worker thread. The checkpoint callback takes the GIL on the
+/// worker thread (the caller's thread waits without it), once every `CHECKPOINT_ROWS` rows.
+struct FlagControl<'a> {
+    cancel: &'a AtomicBool,
+    checkpoint: Option<&'a Py<PyAny>>,
+    error: Option<PyErr>,
+}
+
+impl RunControl for FlagControl<'_> {
+    fn checkpoint(&mut self, checkpoint: &Checkpoint) -> bool {
+        if self.cancel.load(Ordering::Relaxed) {
+            return true;
+        }
+        if self.checkpoint.is_none() {
+            return false;
+        }
+        match Python::attach(|py| call_checkpoint(py, self.checkpoint, checkpoint)) {
+            Ok(()) => false,
+            Err(error) => {
+                self.error = Some(error);
+                true
+            }
+        }
+    }
+}
+
+/// Ctrl-C, progress and checkpoints for a run on the Python thread.
 struct PythonControl<'a> {
     progress: Option<&'a Py<PyAny>>,
+    checkpoint: Option<&'a Py<PyAny>>,
     rows_read: &'a AtomicU64,
     total: &'a AtomicU64,
     error: Option<PyErr>,
 }
 
 impl RunControl for PythonControl<'_> {
-    fn checkpoint(&mut self, _rows: u64) -> bool {
+    fn checkpoint(&mut self, checkpoint: &Checkpoint) -> bool {
         Python::attach(|py| {
-            let result = py.check_signals().and_then(|()| match self.progress {
-                Some(callback) => callback
-                    .call1(py, (self.rows_read.load(Ordering::Relaxed), self.total.load(Ordering::Relaxed)))
-                    .map(drop),
-                None => Ok(()),
-            });
+            let result = py
+                .check_signals()
+                .and_then(|()| match self.progress {
+                    Some(callback) => callback
+                        .call1(py, (self.rows_read.load(Ordering::Relaxed), self.total.load(Ordering::Relaxed)))
+                        .map(drop),
+                    None => Ok(()),
+                })
+                .and_then(|()| call_checkpoint(py, self.checkpoint, checkpoint));
             match result {
                 Ok(()) => false,
                 Err(error) => {
@@ -421,21 +450,21 @@ fn output_dict<'py>(
     Ok(dict)
 }
 
-/// Runs a backtest.
-///
-/// `config_json` is the configuration (TOML parsed by the caller, as JSON); relative paths in it are
-/// relative to `base_dir`. `strategies` are extra Python strategy objects; `strategy_base` is the
-/// `ferrotrade.Strategy` class; `progress(rows_read, rows_total)` is called a few times a second.
-#[pyfunction]
-#[pyo3(signature = (config_json, base_dir, strategies, strategy_base, progress = None))]
-pub fn run_backtest<'py>(
-    py: Python<'py>,
+/// A run resolved against the catalog, ready to start: the checks of [`run_backtest`] before any work.
+struct Prepared {
+    rust: Vec<Box<dyn Strategy + Send>>,
+    python: Vec<PyStrategy>,
+    python_errors: Rc<RefCell<Vec<(String, PyErr)>>>,
+    plan: Plan,
+}
+
+fn prepare(
+    py: Python<'_>,
     config_json: &str,
-    base_dir: PathBuf,
+    base_dir: &Path,
     strategies: Vec<Py<PyAny>>,
-    strategy_base: Bound<'py, PyAny>,
-    progress: Option<Py<PyAny>>,
-) -> PyResult<Bound<'py, PyDict>> {
+    strategy_base: &Bound<'_, PyAny>,
+) -> PyResult<Prepared> {
     let config = BacktestConfig::from_json(config_json).map_err(|error| config_error(&error.key, &error.message))?;
     let rust = rust_strategies(&config.strategies)?;
     let mut python_objects = python_strategies(py, &config.strategies)?;
@@ -443,14 +472,54 @@ pub fn run_backtest<'py>(
     let python_errors: Rc<RefCell<Vec<(String, PyErr)>>> = Rc::new(RefCell::new(Vec::new()));
     let mut python: Vec<PyStrategy> = Vec::new();
     for (object, name) in python_objects {
-        python.push(PyStrategy::new(py, object, &strategy_base, name, Rc::clone(&python_errors))?);
+        python.push(PyStrategy::new(py, object, strategy_base, name, Rc::clone(&python_errors))?);
     }
     let mut subscriptions: Vec<Subscription> = rust.iter().flat_map(|strategy| strategy.subscriptions()).collect();
     subscriptions.extend(python.iter().flat_map(Strategy::subscriptions));
     if subscriptions.is_empty() {
         return Err(ConfigError::new_err("no strategy: add a [[strategy]] table or pass strategies=[...]"));
     }
-    let plan = plan(&config, &base_dir, &subscriptions)?;
+    let plan = plan(&config, base_dir, &subscriptions)?;
+    Ok(Prepared { rust, python, python_errors, plan })
+}
+
+/// Checks a backtest configuration as [`run_backtest`] does before it starts (configuration, strategies,
+/// instruments in the catalog, time range), without reading any data.
+///
+/// # Errors
+/// `ConfigError` naming the key, as [`run_backtest`] would raise it.
+#[pyfunction]
+#[pyo3(signature = (config_json, base_dir, strategies, strategy_base))]
+pub fn check_backtest(
+    py: Python<'_>,
+    config_json: &str,
+    base_dir: PathBuf,
+    strategies: Vec<Py<PyAny>>,
+    strategy_base: Bound<'_, PyAny>,
+) -> PyResult<()> {
+    prepare(py, config_json, &base_dir, strategies, &strategy_base).map(drop)
+}
+
+/// Runs a backtest.
+///
+/// `config_json` is the configuration (TOML parsed by the caller, as JSON); relative paths in it are
+/// relative to `base_dir`. `strategies` are extra Python strategy objects; `strategy_base` is the
+/// `ferrotrade.Strategy` class; `progress(rows_read, rows_total)` is called a few times a second;
+/// `checkpoint(events, ts, equity)` every `CHECKPOINT_ROWS` replayed rows, in event order (an exception it
+/// raises stops the run and is raised here).
+#[pyfunction]
+#[pyo3(signature = (config_json, base_dir, strategies, strategy_base, progress = None, checkpoint = None))]
+pub fn run_backtest<'py>(
+    py: Python<'py>,
+    config_json: &str,
+    base_dir: PathBuf,
+    strategies: Vec<Py<PyAny>>,
+    strategy_base: Bound<'py, PyAny>,
+    progress: Option<Py<PyAny>>,
+    checkpoint: Option<Py<PyAny>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let Prepared { rust, python, python_errors, plan } =
+        prepare(py, config_json, &base_dir, strategies, &strategy_base)?;
     let rows_read = Arc::new(AtomicU64::new(0));
     let total = Arc::new(AtomicU64::new(0));
     let result = if python.is_empty() {
@@ -461,21 +530,33 @@ pub fn run_backtest<'py>(
             }
             None => Ok(()),
         };
-        crate::detach::run_interruptible_with(
+        let checkpoint = checkpoint.as_ref();
+        let (result, checkpoint_error) = crate::detach::run_interruptible_with(
             py,
             move |cancel| {
                 let strategies: Vec<Box<dyn Strategy>> =
                     rust.into_iter().map(|strategy| strategy as Box<dyn Strategy>).collect();
-                execute(plan, strategies, &rows_read_worker, &total_worker, &mut FlagControl { cancel })
+                let mut control = FlagControl { cancel, checkpoint, error: None };
+                let result = execute(plan, strategies, &rows_read_worker, &total_worker, &mut control);
+                (result, control.error)
             },
             on_tick,
-        )?
+        )?;
+        if let Some(error) = checkpoint_error {
+            return Err(error);
+        }
+        result
     } else {
         let mut strategies: Vec<Box<dyn Strategy + '_>> =
             rust.into_iter().map(|strategy| strategy as Box<dyn Strategy>).collect();
         strategies.extend(python.into_iter().map(|strategy| Box::new(strategy) as Box<dyn Strategy>));
-        let mut control =
-            PythonControl { progress: progress.as_ref(), rows_read: &rows_read, total: &total, error: None };
+        let mut control = PythonControl {
+            progress: progress.as_ref(),
+            checkpoint: checkpoint.as_ref(),
+            rows_read: &rows_read,
+            total: &total,
+            error: None,
+        };
         let result = execute(plan, strategies, &rows_read, &total, &mut control);
         if let Some(error) = control.error {
             return Err(error);
@@ -491,6 +572,8 @@ pub fn run_backtest<'py>(
 /// Registers the backtest functions and classes.
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(run_backtest, module)?)?;
+    module.add_function(wrap_pyfunction!(check_backtest, module)?)?;
+    module.add("CHECKPOINT_ROWS", ferrotrade_sim::engine::CHECKPOINT_ROWS)?;
     pystrategy::register(module)?;
     Ok(())
 }

@@ -369,6 +369,12 @@ impl Core {
         Ok(())
     }
 
+    /// The account's equity now, positions marked as for the equity curve.
+    pub fn equity(&mut self) -> Money {
+        self.refresh_marks();
+        self.account.pnl(&self.marks).equity
+    }
+
     /// Appends a point to the equity curve and lets the risk chain see the equity.
     pub fn sample_equity(&mut self) {
         self.refresh_marks();

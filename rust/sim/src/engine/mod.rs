@@ -30,4 +30,4 @@ mod run;
 
 pub use config::{BacktestConfig, ConfigError, EngineSetup, InstrumentOverride, RunSection, StrategyConfig};
 pub use records::{EquitySample, FillRecord, Records, RunStats};
-pub use run::{Backtest, BacktestOutput, ChunkSource, EngineError, RunControl};
+pub use run::{Backtest, BacktestOutput, CHECKPOINT_ROWS, Checkpoint, ChunkSource, EngineError, RunControl};

@@ -80,13 +80,27 @@ pub trait ChunkSource {
     }
 }
 
-/// Lets the caller stop a run and follow its progress; called every few thousand rows.
-pub trait RunControl {
-    /// Rows replayed so far; return `true` to stop (Ctrl-C).
-    fn checkpoint(&mut self, rows: u64) -> bool;
+/// Where a run is at a checkpoint: what a caller needs to follow it or stop it early (an optimizer
+/// pruning a hopeless trial compares trials at the same checkpoint).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// Rows replayed so far: a multiple of [`CHECKPOINT_ROWS`], so the same data gives the same checkpoints.
+    pub events: u64,
+    /// Receive time of the last row replayed.
+    pub ts: UnixNanos,
+    /// Account equity at that moment (positions marked at the local mids or bar closes).
+    pub equity: Money,
 }
 
-const CHECKPOINT_ROWS: u64 = 1 << 16;
+/// Lets the caller stop a run and follow its progress; called every [`CHECKPOINT_ROWS`] rows, in event
+/// order, so checkpoints do not depend on the machine's speed.
+pub trait RunControl {
+    /// Return `true` to stop (Ctrl-C, or a caller that has seen enough).
+    fn checkpoint(&mut self, checkpoint: &Checkpoint) -> bool;
+}
+
+/// Rows between two [`RunControl::checkpoint`] calls.
+pub const CHECKPOINT_ROWS: u64 = 1 << 16;
 const NEVER: u64 = u64::MAX;
 
 /// A backtest: the engine core and its strategies.
@@ -419,13 +433,15 @@ impl<'s> Backtest<'s> {
                     stats.first_ts = row.ts_recv;
                 }
                 stats.last_ts = row.ts_recv;
-                if stats.events >= next_checkpoint {
+                let events = stats.events;
+                if events >= next_checkpoint {
                     next_checkpoint += CHECKPOINT_ROWS;
-                    if control.checkpoint(stats.events) {
+                    let checkpoint = Checkpoint { events, ts: row.ts_recv, equity: self.core.equity() };
+                    if control.checkpoint(&checkpoint) {
                         return Err(EngineError::Interrupted);
                     }
                 }
-                if stats.callbacks != callbacks || self.error.is_some() {
+                if self.core.records.stats.callbacks != callbacks || self.error.is_some() {
                     break;
                 }
             }
