@@ -11,25 +11,72 @@ ferrotrade.exceptions.ConfigError: <dict>: no strategy: add a [[strategy]] table
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from ferrotrade import _core
-from ferrotrade.backtest.config import load_config
+from ferrotrade.backtest.config import LoadedConfig, load_config
 from ferrotrade.backtest.result import BacktestResult
 from ferrotrade.exceptions import ConfigError
 from ferrotrade.research.metrics import compute_metrics
 from ferrotrade.strategy import Strategy
 
-__all__ = ["run"]
+__all__ = ["CHECKPOINT_EVENTS", "check", "run"]
 
 Progress = Callable[[int, int], None]
+Checkpoint = Callable[[int, int, float], None]
+
+CHECKPOINT_EVENTS: int = _core.CHECKPOINT_ROWS
+"""Replayed events between two calls of a run's ``checkpoint`` callback (65,536)."""
+
+
+@contextlib.contextmanager
+def _named_errors(loaded: LoadedConfig) -> Iterator[None]:
+    """Prefix the file name to configuration errors; import ``kind = "python"`` classes relative to it."""
+    sys.path.insert(0, str(loaded.base_dir))
+    try:
+        yield
+    except ConfigError as error:
+        raise ConfigError(f"{loaded.source}: {error}") from None
+    finally:
+        sys.path.remove(str(loaded.base_dir))
+
+
+def check(
+    config: str | Path | Mapping[str, Any],
+    strategies: Iterable[Strategy] = (),
+    *,
+    catalog: str | Path | None = None,
+) -> None:
+    """Check a configuration as :func:`run` does before it starts, without reading any data.
+
+    The configuration, the strategies (Python classes are imported and built), the instruments against
+    the catalog and the time range are checked.
+
+    Raises
+    ------
+    ConfigError
+        The message names the file and the key, as :func:`run` would raise it.
+
+    Examples
+    --------
+    >>> check({"backtest": {"catalog": "nowhere", "initial_equity": 1000}})
+    Traceback (most recent call last):
+    ...
+    ferrotrade.exceptions.ConfigError: <dict>: no strategy: add a [[strategy]] table or pass strategies=[...]
+    """
+    loaded = load_config(config)
+    if catalog is not None:
+        loaded.engine.setdefault("backtest", {})["catalog"] = str(Path(catalog).resolve())
+    with _named_errors(loaded):
+        _core.check_backtest(json.dumps(loaded.engine), str(loaded.base_dir), list(strategies), Strategy)
 
 
 def run(
@@ -38,6 +85,7 @@ def run(
     *,
     catalog: str | Path | None = None,
     progress: Progress | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> BacktestResult:
     """Run a backtest.
 
@@ -53,6 +101,11 @@ def run(
         Catalog to read instead of ``[backtest].catalog`` (relative to the working directory).
     progress : callable, optional
         ``progress(rows_read, rows_total)``, called a few times a second.
+    checkpoint : callable, optional
+        ``checkpoint(events, ts_ns, equity)``, called every :data:`CHECKPOINT_EVENTS` replayed events
+        with the receive time of the last one and the account's equity then. Calls happen at the same
+        events whatever the machine's speed; an exception it raises stops the run and propagates (an
+        optimizer prunes a trial this way).
 
     Returns
     -------
@@ -69,16 +122,10 @@ def run(
     if catalog is not None:
         loaded.engine.setdefault("backtest", {})["catalog"] = str(Path(catalog).resolve())
     started = time.perf_counter()
-    # `kind = "python"` classes are imported relative to the configuration file's folder.
-    sys.path.insert(0, str(loaded.base_dir))
-    try:
+    with _named_errors(loaded):
         raw = _core.run_backtest(
-            json.dumps(loaded.engine), str(loaded.base_dir), list(strategies), Strategy, progress
+            json.dumps(loaded.engine), str(loaded.base_dir), list(strategies), Strategy, progress, checkpoint
         )
-    except ConfigError as error:
-        raise ConfigError(f"{loaded.source}: {error}") from None
-    finally:
-        sys.path.remove(str(loaded.base_dir))
     wall_seconds = time.perf_counter() - started
     orders = pl.DataFrame(raw["orders"])
     fills = pl.DataFrame(raw["fills"])
