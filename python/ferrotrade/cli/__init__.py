@@ -8,7 +8,8 @@ Exit codes
 =====  ==========================================================================================
 code   meaning
 =====  ==========================================================================================
-0      success (for ``data verify``: every book is ok; for ``backtest``: the run finished)
+0      success (for ``data verify``: every book is ok; for ``backtest``: the run finished; for
+       ``optimize``: the study reached its budget, whatever its trials' outcomes)
 1      the command ran but found problems (``data verify``: at least one book is not ok)
 2      an expected error: bad input file (reported as ``file:line: reason``), missing path,
        invalid option; no traceback is printed
@@ -23,7 +24,7 @@ from typing import Annotated
 import typer
 
 from ferrotrade import __version__
-from ferrotrade.cli import backtest, data, live, venue
+from ferrotrade.cli import backtest, data, live, optimize, venue
 
 __all__ = ["app", "main"]
 
@@ -35,6 +36,8 @@ app = typer.Typer(
 )
 app.add_typer(data.app, name="data")
 app.command("backtest")(backtest.backtest_command)
+app.command("optimize")(optimize.optimize_command)
+app.command("walk-forward")(optimize.walk_forward_command)
 app.command("live")(live.live_command)
 app.add_typer(venue.app, name="venue")
 

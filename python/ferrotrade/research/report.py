@@ -36,17 +36,14 @@ Examples
 
 from __future__ import annotations
 
-import html
 import os
-import uuid
-from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
 from ferrotrade.research.metrics import Metrics
+from ferrotrade.research.page import figure_html, table_html, write_page
 from ferrotrade.research.schema import check_frame
 
 __all__ = ["SECTIONS", "metrics_table", "write_report"]
@@ -63,14 +60,6 @@ SECTIONS = (
 """Section titles of the report, in page order."""
 
 _NA = "n/a"
-
-_CSS = """
-body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1400px; color: #222; }
-h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 1px solid #ddd; }
-table { border-collapse: collapse; font-size: 0.9em; }
-td, th { padding: 0.25em 0.8em; border-bottom: 1px solid #eee; text-align: left; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-"""
 
 
 def _num(value: float | None, fmt: str) -> str:
@@ -144,20 +133,6 @@ def metrics_table(metrics: Metrics) -> list[tuple[str, str]]:
     ]
 
 
-def _table(header: Sequence[str] | None, rows: Iterable[Sequence[str]], numeric: Sequence[bool]) -> str:
-    out = ["<table>"]
-    if header is not None:
-        out.append("<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>")
-    for row in rows:
-        cells = (
-            f'<td class="num">{html.escape(c)}</td>' if num else f"<td>{html.escape(c)}</td>"
-            for c, num in zip(row, numeric, strict=True)
-        )
-        out.append("<tr>" + "".join(cells) + "</tr>")
-    out.append("</table>")
-    return "\n".join(out)
-
-
 def _positions_table(positions: pl.DataFrame) -> str:
     if positions.height == 0:
         return "<p>no positions</p>"
@@ -166,36 +141,7 @@ def _positions_table(positions: pl.DataFrame) -> str:
         [_NA if v is None else (f"{v:,.6g}" if isinstance(v, float) else str(v)) for v in row]
         for row in positions.iter_rows()
     )
-    return _table(positions.columns, rows, numeric)
-
-
-def _figure_html(fig: Any, div_id: str) -> str:
-    import plotly.io as pio  # type: ignore[import-untyped]  # noqa: PLC0415 - plotly only when drawing
-
-    height = fig.layout.height or 400
-    return str(
-        pio.to_html(
-            fig,
-            include_plotlyjs=False,
-            full_html=False,
-            div_id=div_id,
-            default_height=f"{height}px",
-            config={"displaylogo": False, "responsive": True},
-        )
-    )
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Not tempfile.mkstemp: its 0600 mode would survive the rename; "x" mode honours the umask.
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with tmp.open("x", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    return table_html(positions.columns, rows, numeric)
 
 
 def write_report(
@@ -258,7 +204,6 @@ def write_report(
         check_frame(name, frame)
     if prices is not None:
         check_frame("prices", prices)
-    import plotly.offline  # type: ignore[import-untyped]  # noqa: PLC0415
 
     charts = {
         "Equity and drawdown": figures.equity_figure(equity, metrics.initial_equity, max_points=max_points),
@@ -268,31 +213,11 @@ def write_report(
         "Orders": figures.orders_figure(orders),
     }
     tables = {
-        "Metrics": _table(None, metrics_table(metrics), [False, True]),
+        "Metrics": table_html(None, metrics_table(metrics), [False, True]),
         "Final positions": _positions_table(positions),
     }
-    body = []
-    for index, section in enumerate(SECTIONS):
-        content = tables[section] if section in tables else _figure_html(charts[section], f"chart-{index}")
-        body.append(f"<section>\n<h2>{html.escape(section)}</h2>\n{content}\n</section>")
-    page = "\n".join(
-        [
-            "<!DOCTYPE html>",
-            '<html lang="en">',
-            "<head>",
-            '<meta charset="utf-8">',
-            f"<title>{html.escape(title)}</title>",
-            f"<style>{_CSS}</style>",
-            f'<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script>',
-            "</head>",
-            "<body>",
-            f"<h1>{html.escape(title)}</h1>",
-            *body,
-            "</body>",
-            "</html>",
-            "",
-        ]
-    )
-    out = Path(path)
-    _write_atomically(out, page)
-    return out
+    sections = [
+        (section, tables[section] if section in tables else figure_html(charts[section], f"chart-{index}"))
+        for index, section in enumerate(SECTIONS)
+    ]
+    return write_page(path, title, sections)
