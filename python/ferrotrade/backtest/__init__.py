@@ -21,9 +21,9 @@ from ferrotrade.backtest.run import CHECKPOINT_EVENTS, check, run
 from ferrotrade.backtest.sensitivity import latency_sensitivity
 
 if TYPE_CHECKING:
-    from ferrotrade.backtest.optimize import optimize
     from ferrotrade.backtest.optimize_result import OptimizationResult
-    from ferrotrade.backtest.walk_forward import WalkForwardResult, walk_forward
+    from ferrotrade.backtest.search import optimize
+    from ferrotrade.backtest.walkforward import WalkForwardResult, walk_forward
 
 __all__ = [
     "CHECKPOINT_EVENTS",
@@ -41,10 +41,10 @@ __all__ = [
 ]
 
 _LAZY = {
-    "optimize": "ferrotrade.backtest.optimize",
+    "optimize": "ferrotrade.backtest.search",
     "OptimizationResult": "ferrotrade.backtest.optimize_result",
-    "walk_forward": "ferrotrade.backtest.walk_forward",
-    "WalkForwardResult": "ferrotrade.backtest.walk_forward",
+    "walk_forward": "ferrotrade.backtest.walkforward",
+    "WalkForwardResult": "ferrotrade.backtest.walkforward",
 }
 
 

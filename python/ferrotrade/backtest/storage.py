@@ -30,6 +30,8 @@ Examples
 from __future__ import annotations
 
 import re
+import time
+import warnings
 from pathlib import Path
 
 import optuna
@@ -44,6 +46,7 @@ __all__ = ["HEARTBEAT_S", "display_url", "is_rdb", "normalize_url", "open_storag
 HEARTBEAT_S = 10
 """Seconds between a running trial's heartbeats in an RDB storage (a trial is stale after 3 missed)."""
 
+_SETUP_ATTEMPTS = 5
 _URL = re.compile(r"^[a-z][a-z0-9+]*://")
 
 
@@ -108,15 +111,25 @@ def open_storage(storage: str, base_dir: Path, source: str) -> optuna.storages.B
         engine_kwargs["connect_args"] = {"connect_timeout": 10}
     elif url.startswith("sqlite"):
         engine_kwargs["connect_args"] = {"timeout": 60}
-    try:
-        return optuna.storages.RDBStorage(
-            url,
-            engine_kwargs=engine_kwargs,
-            heartbeat_interval=HEARTBEAT_S,
-            grace_period=3 * HEARTBEAT_S,
-        )
-    except (sqlalchemy.exc.SQLAlchemyError, ImportError, ValueError) as error:
-        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-        raise ConfigError(
-            f"{source}: optimize.storage: cannot reach {display_url(storage)}: {reason}"
-        ) from None
+    for attempt in range(_SETUP_ATTEMPTS):
+        try:
+            with warnings.catch_warnings():
+                # Heartbeats are what fail a dead worker's trial; optuna still calls them experimental.
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.storages.RDBStorage(
+                    url,
+                    engine_kwargs=engine_kwargs,
+                    heartbeat_interval=HEARTBEAT_S,
+                    grace_period=3 * HEARTBEAT_S,
+                )
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+            # Workers starting together race to create optuna's tables; the loser finds them made.
+            if attempt == _SETUP_ATTEMPTS - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+        except (sqlalchemy.exc.SQLAlchemyError, ImportError, ValueError) as error:
+            reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+            raise ConfigError(
+                f"{source}: optimize.storage: cannot reach {display_url(storage)}: {reason}"
+            ) from None
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises

@@ -156,7 +156,7 @@ def _named(
     if reserved:
         raise ConfigError(f"{source}: optimize.{key}.{sorted(reserved)[0]}: set by ferrotrade, not here")
     try:
-        inspect.signature(table[name]).bind(**options)
+        inspect.signature(table[name]).bind_partial(**options)
     except TypeError as error:
         raise ConfigError(f"{source}: optimize.{key}: {name}: {error}") from None
     return name, dict(options)

@@ -82,7 +82,7 @@ def optimize_command(  # noqa: PLR0917 (typer maps each parameter to an option)
     as_json: JsonOpt = False,
 ) -> None:
     """Search a strategy's parameters with optuna ([optimize] section) and write the study's report."""
-    from ferrotrade.backtest.optimize import optimize  # noqa: PLC0415 - optuna only for this command
+    from ferrotrade.backtest.search import optimize  # noqa: PLC0415 - optuna only for this command
 
     with expected_errors("interrupted: running trials are recorded as failed; run again to resume"):
         result = optimize(
@@ -144,7 +144,7 @@ def walk_forward_command(  # noqa: PLR0917 (typer maps each parameter to an opti
     as_json: JsonOpt = False,
 ) -> None:
     """Walk-forward optimization ([optimize.walk_forward]): in-sample studies, out-of-sample runs."""
-    from ferrotrade.backtest.walk_forward import walk_forward  # noqa: PLC0415 - optuna only for this command
+    from ferrotrade.backtest.walkforward import walk_forward  # noqa: PLC0415 - optuna only for this command
 
     with expected_errors("interrupted: running trials are recorded as failed"):
         result = walk_forward(

@@ -21,7 +21,7 @@ from ferrotrade.research.report import metrics_table
 from ferrotrade.research.study_figures import walk_forward_figure
 
 if TYPE_CHECKING:
-    from ferrotrade.backtest.walk_forward import WalkForwardResult
+    from ferrotrade.backtest.walkforward import WalkForwardResult
 
 __all__ = ["write_walk_forward_report"]
 

@@ -43,10 +43,10 @@ from typing import Any
 
 import polars as pl
 
-from ferrotrade.backtest.optimize import ProgressArg, optimize_plan
 from ferrotrade.backtest.optimize_result import OptimizationResult
 from ferrotrade.backtest.result import BacktestResult
 from ferrotrade.backtest.run import run
+from ferrotrade.backtest.search import ProgressArg, optimize_plan
 from ferrotrade.backtest.study_plan import StudyPlan, plan_study
 from ferrotrade.data.query import info
 from ferrotrade.exceptions import ConfigError
@@ -259,7 +259,7 @@ class WalkForwardResult:
 
     def write_report(self, path: str | Path, *, bootstrap_paths: int = 1_000) -> Path:
         """Write the walk-forward HTML report (windows, stitched equity, risk of the stitched run)."""
-        from ferrotrade.backtest.walk_forward_report import write_walk_forward_report  # noqa: PLC0415
+        from ferrotrade.backtest.walkforward_report import write_walk_forward_report  # noqa: PLC0415
 
         return write_walk_forward_report(self, Path(path), bootstrap_paths=bootstrap_paths)
 
