@@ -13,7 +13,7 @@ DEMO_DATA := tests/data/sessions/binance-spot tests/data/sessions/binance-usdm t
 	tests/data/cryptofeed/BINANCE_FUTURES.ws.1.0 tests/data/bybit/2024-12-01_XRPUSDT_ob500.data \
 	tests/data/binance-vision
 
-.PHONY: demo test dev lint rust-test py-test stubs-check bench clean
+.PHONY: demo test dev lint rust-test py-test stubs-check bench clean test-services
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ $(BIN)/python:
 
 $(VENV)/.dev-deps: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet "maturin>=1.9,<2" "polars>=1.20" "numpy>=1.26" "typer>=0.12" "rich>=13" \
-		"plotly>=6.0" "pytest>=8" "ruff>=0.8" "mypy>=1.13"
+		"plotly>=6.0" "pytest>=8" "ruff>=0.8" "mypy>=1.13" "optuna>=5.0" "cmaes>=0.11" "psycopg[binary]>=3.2"
 	touch $@
 
 ## demo: build the wheel (release) and run the main job on the bundled real data
@@ -54,8 +54,12 @@ stubs-check: dev
 	$(BIN)/mypy --strict python/ferrotrade
 	$(BIN)/python -m mypy.stubtest ferrotrade._core --allowlist python/stubtest-allowlist.txt
 
+## test-services: the PostgreSQL server of the distributed optimization test (Debian package; CI and root)
+test-services:
+	bash tests/support/ensure-postgres.sh
+
 # pytest exits with 5 when it collects no test (say, a filtered run): that is reported, not a failure.
-py-test: dev
+py-test: dev test-services
 	$(BIN)/pytest || { status=$$?; [ $$status -eq 5 ] && echo "pytest: no tests collected"; [ $$status -eq 5 ]; }
 
 ## bench: release builds, then the benchmarks that print figures (no pass/fail)
@@ -66,6 +70,7 @@ bench: $(VENV)/.dev-deps
 	$(BIN)/python benchmarks/book_replay.py
 	$(BIN)/python benchmarks/backtest_mm.py
 	$(BIN)/python benchmarks/live_latency.py
+	$(BIN)/python benchmarks/optimize.py
 
 clean:
 	rm -rf $(VENV) build target
