@@ -47,9 +47,8 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=60)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()
-    print(
-        f"{CONFIG.name} on {CATALOG.relative_to(REPO)}: {args.trials} trials per study, {os.cpu_count()} cores"
-    )
+    where = CATALOG.relative_to(REPO)
+    print(f"{CONFIG.name} on {where}: {args.trials} trials per study, {os.cpu_count()} cores")
     print(f"{'workers':>7}  {'pruner':<7}  {'trials/min':>10}  {'trials':>6}  {'pruned':>6}")
     with tempfile.TemporaryDirectory() as tmp:
         for pruner in ("none", "median"):
