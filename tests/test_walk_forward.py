@@ -3,8 +3,8 @@ test runs must only ever read their own window's data."""
 
 from __future__ import annotations
 
-import copy
 import random
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -18,37 +18,23 @@ from ferrotrade.cli import app
 from ferrotrade.exceptions import ConfigError
 
 CATALOG = Path(__file__).parent / "data" / "catalog"
+EXAMPLE = Path(__file__).parent.parent / "examples" / "walk_forward_trend.toml"
 DAY = 86_400 * 10**9
-
-TREND: dict[str, Any] = {
-    "backtest": {"catalog": str(CATALOG), "initial_equity": 100_000, "sample_interval_ms": 3_600_000},
-    "venue": {"fees": {"maker": 0.001, "taker": 0.001}},
-    "strategy": [
-        {
-            "kind": "trend",
-            "name": "ema",
-            "instrument": "binance-spot.BTCUSDT",
-            "source": "bars",
-            "fast": 12,
-            "slow": 26,
-            "order_size": 0.5,
-        }
-    ],
-    "report": {"return_interval": "1h"},
-    "optimize": {
-        "params": {"strategy.ema.fast": {"low": 3, "high": 15}, "strategy.ema.slow": {"low": 20, "high": 60}},
-        "objective": "pnl",
-        "trials": 4,
-        "seed": 5,
-        "walk_forward": {"train": "14d", "test": "7d"},
-    },
-}
 
 
 def config(tmp_path: Path, **walk_forward: Any) -> dict[str, Any]:
-    out = copy.deepcopy(TREND)
-    out["optimize"]["storage"] = str(tmp_path / "wf.log")
-    out["optimize"]["walk_forward"].update(walk_forward)
+    """``examples/walk_forward_trend.toml`` on the test catalog: 4 trials per 14-day window, 7-day tests."""
+    with EXAMPLE.open("rb") as file:
+        out = tomllib.load(file)
+    out["backtest"]["catalog"] = str(CATALOG)
+    out["optimize"].update(
+        storage=str(tmp_path / "wf.log"),
+        objective="pnl",
+        constraints=[],
+        trials=4,
+        seed=5,
+        walk_forward={"train": "14d", "test": "7d", **walk_forward},
+    )
     return out
 
 

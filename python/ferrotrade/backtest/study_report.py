@@ -29,7 +29,7 @@ import polars as pl
 
 from ferrotrade.backtest.result import BacktestResult, price_series
 from ferrotrade.research.metrics import period_returns
-from ferrotrade.research.page import figure_html, table_html, write_page
+from ferrotrade.research.page import figure_html, format_cell, table_html, write_page
 from ferrotrade.research.report import metrics_table
 from ferrotrade.research.risk import bootstrap_trades, pnl_correlation, value_at_risk
 from ferrotrade.research.study_figures import (
@@ -51,18 +51,10 @@ __all__ = ["frame_table", "risk_sections", "write_study_report"]
 Section = tuple[str, str]
 
 
-def _fmt(value: object) -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, float):
-        return f"{value:,.6g}"
-    return str(value)
-
-
 def frame_table(frame: pl.DataFrame) -> str:
     """A polars frame as an HTML table (floats to 6 significant digits, nulls as n/a)."""
     numeric = [dtype.is_numeric() for dtype in frame.dtypes]
-    rows = ([_fmt(v) for v in row] for row in frame.iter_rows())
+    rows = ([format_cell(v) for v in row] for row in frame.iter_rows())
     return table_html(frame.columns, rows, numeric)
 
 
@@ -89,8 +81,11 @@ def _study_table(result: OptimizationResult) -> str:
         ("Parameters", ", ".join(p.name for p in plan.space)),
         ("Trials", ", ".join(f"{state} {n}" for state, n in sorted(states.items())) or "none"),
         ("Best trial", "none feasible" if result.best_number is None else f"#{result.best_number}"),
-        ("Best value", _fmt(result.best_value)),
-        ("Best parameters", ", ".join(f"{k} = {_fmt(v)}" for k, v in (result.best_params or {}).items())),
+        ("Best value", format_cell(result.best_value)),
+        (
+            "Best parameters",
+            ", ".join(f"{k} = {format_cell(v)}" for k, v in (result.best_params or {}).items()),
+        ),
         ("Pareto front", ", ".join(f"#{n}" for n in result.pareto_numbers) if plan.objective.multi else "-"),
     ]
     return table_html(None, rows, [False, False])

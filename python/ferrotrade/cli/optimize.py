@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ferrotrade.cli.data import expected_errors
+from ferrotrade.research.page import format_cell
 
 __all__ = ["optimize_command", "walk_forward_command"]
 
@@ -49,20 +50,12 @@ def _options(**values: Any) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
 
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:,.6g}"
-    return str(value)
-
-
 def _table(frame: pl.DataFrame, title: str) -> Table:
     table = Table(title=title)
     for column in frame.columns:
         table.add_column(column, justify="right" if frame.schema[column].is_numeric() else "left")
     for row in frame.iter_rows():
-        table.add_row(*(_fmt(v) for v in row))
+        table.add_row(*(format_cell(v) for v in row))
     return table
 
 
@@ -118,7 +111,8 @@ def optimize_command(  # noqa: PLR0917 (typer maps each parameter to an option)
     else:
         best = f"#{result.best_number} {result.best_value:,.6g}" if result.best_number is not None else "-"
         _out.print(
-            f"best trial {best}: " + ", ".join(f"{k} = {_fmt(v)}" for k, v in result.best_params.items())
+            f"best trial {best}: "
+            + ", ".join(f"{k} = {format_cell(v)}" for k, v in result.best_params.items())
         )
     plan = result.plan
     values = [f"value_{name}" for name in plan.objective.names]
@@ -179,8 +173,7 @@ def walk_forward_command(  # noqa: PLR0917 (typer maps each parameter to an opti
     _out.print(_table(shown, f"walk-forward {result.plan.study}: {result.plan.objective.names[0]}"))
     if result.metrics is not None:
         m = result.metrics
-        _out.print(
-            f"stitched out-of-sample: PnL {m.total_pnl:+,.2f}, Sharpe {_fmt(m.sharpe)}, {m.trades} trades"
-        )
+        sharpe = format_cell(m.sharpe)
+        _out.print(f"stitched out-of-sample: PnL {m.total_pnl:+,.2f}, Sharpe {sharpe}, {m.trades} trades")
     if path is not None:
         _out.print(f"report: {path}")

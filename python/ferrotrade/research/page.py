@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["figure_html", "table_html", "write_page"]
+__all__ = ["figure_html", "format_cell", "table_html", "write_page"]
 
 _CSS = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1400px; color: #222; }
@@ -29,6 +29,21 @@ td, th { padding: 0.25em 0.8em; border-bottom: 1px solid #eee; text-align: left;
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 p.note { color: #555; font-size: 0.9em; }
 """
+
+
+def format_cell(value: object) -> str:
+    """A table cell: floats to 6 significant digits with thousands separators, None as ``n/a``.
+
+    Examples
+    --------
+    >>> format_cell(1234567.891), format_cell(None), format_cell(3)
+    ('1.23457e+06', 'n/a', '3')
+    """
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:,.6g}"
+    return str(value)
 
 
 def table_html(header: Sequence[str] | None, rows: Iterable[Sequence[str]], numeric: Sequence[bool]) -> str:
