@@ -28,6 +28,7 @@ import contextlib
 import multiprocessing
 import os
 import socket
+import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -54,6 +55,8 @@ _POLL_S = 0.5
 
 def _check_centre(plan: StudyPlan) -> None:
     point = centre(plan.space)
+    # `kind = "python"` strategy classes are imported relative to the configuration file, as in trials.
+    sys.path.insert(0, str(plan.base_dir))
     try:
         check(apply_params(plan.engine, plan.space, point))
     except ConfigError as error:
@@ -62,6 +65,8 @@ def _check_centre(plan: StudyPlan) -> None:
             f"{plan.source}: optimize.params: the engine refuses the configuration at the centre of the "
             f"search space ({shown}): {str(error).removeprefix('<dict>: ')}"
         ) from None
+    finally:
+        sys.path.remove(str(plan.base_dir))
 
 
 def prepare_study(plan: StudyPlan) -> tuple[optuna.storages.BaseStorage, optuna.Study]:

@@ -3,7 +3,8 @@
 ```toml
 [optimize]
 study = "mm-spread"               # default: the configuration file's name
-storage = "studies/mm.log"        # default studies/<study>.log; or sqlite:///..., postgresql://...
+storage = "studies/mm.log"        # relative to this file; default studies/<study>.log in the working
+                                  # directory; or sqlite:///..., postgresql://...
 objective = "sharpe"              # a metric, a list of metrics, or "package.module:function"
 direction = "maximize"            # optional for metrics, one per value for a function
 constraints = ["trades >= 20"]
@@ -61,6 +62,7 @@ from ferrotrade.backtest.objective import (
     parse_objective,
 )
 from ferrotrade.backtest.space import Param, parse_space
+from ferrotrade.backtest.storage import is_rdb
 from ferrotrade.exceptions import ConfigError
 
 __all__ = ["PRUNERS", "SAMPLERS", "StudyPlan", "build_pruner", "build_sampler", "plan_study"]
@@ -303,6 +305,11 @@ def plan_study(
     storage = merged.get("storage", os.path.join("studies", f"{study}.log"))
     if not isinstance(storage, str) or not storage:
         raise ConfigError(f"{source}: optimize.storage: expected a file path or a database URL")
+    if not is_rdb(storage):
+        # A path in the file is relative to the file (as the catalog is); the default and one given as an
+        # option are relative to the working directory (as reports are).
+        in_file = "storage" in raw and "storage" not in (overrides or {})
+        storage = str((loaded.base_dir if in_file else Path.cwd()) / storage)
     walk_forward = merged.get("walk_forward") or {}
     if not isinstance(walk_forward, Mapping):
         raise ConfigError(f"{source}: optimize.walk_forward: expected a table")
