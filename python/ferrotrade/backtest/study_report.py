@@ -62,6 +62,11 @@ def _note(text: str) -> str:
     return f'<p class="note">{text}</p>'
 
 
+def _named(spec: tuple[str, dict[str, object]]) -> str:
+    name, options = spec
+    return f"{name} ({', '.join(f'{k}={v}' for k, v in options.items())})" if options else name
+
+
 def _study_table(result: OptimizationResult) -> str:
     plan = result.plan
     states = dict(result.trials.group_by("state").len().iter_rows())
@@ -69,8 +74,8 @@ def _study_table(result: OptimizationResult) -> str:
         ("Study", plan.study),
         ("Storage", result.storage),
         ("Configuration", plan.source),
-        ("Sampler", f"{plan.sampler[0]} {plan.sampler[1] or ''}".strip() + f", seed {plan.seed}"),
-        ("Pruner", f"{plan.pruner[0]} {plan.pruner[1] or ''}".strip()),
+        ("Sampler", _named(plan.sampler) + f", seed {plan.seed}"),
+        ("Pruner", _named(plan.pruner)),
         (
             "Objectives",
             ", ".join(

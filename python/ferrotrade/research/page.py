@@ -16,6 +16,7 @@ import html
 import os
 import uuid
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,8 @@ p.note { color: #555; font-size: 0.9em; }
 
 
 def format_cell(value: object) -> str:
-    """A table cell: floats to 6 significant digits with thousands separators, None as ``n/a``.
+    """A table cell: floats to 6 significant digits with thousands separators, times to the second (UTC
+    in, UTC out), None as ``n/a``.
 
     Examples
     --------
@@ -41,6 +43,8 @@ def format_cell(value: object) -> str:
     """
     if value is None:
         return "n/a"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, float):
         return f"{value:,.6g}"
     return str(value)

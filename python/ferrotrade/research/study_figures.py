@@ -23,6 +23,7 @@ import plotly.graph_objects as go  # type: ignore[import-untyped]
 import polars as pl
 from plotly.subplots import make_subplots  # type: ignore[import-untyped]
 
+from ferrotrade.research.downsample import m4_downsample
 from ferrotrade.research.figures import BUY_COLOR, SELL_COLOR, TEMPLATE
 
 __all__ = [
@@ -257,8 +258,9 @@ def walk_forward_figure(windows: pl.DataFrame, equity: pl.DataFrame, objective: 
     fig.add_trace(go.Bar(x=labels, y=windows["in_sample"].to_list(), name="in-sample"), 1, 1)
     fig.add_trace(go.Bar(x=labels, y=windows["out_of_sample"].to_list(), name="out-of-sample"), 1, 1)
     if equity.height:
-        ts = equity["ts"].dt.convert_time_zone("UTC").dt.to_string("%Y-%m-%d %H:%M:%S%.3f").to_list()
-        fig.add_trace(go.Scattergl(x=ts, y=equity["equity"].to_list(), name="OOS equity", mode="lines"), 2, 1)
+        line = m4_downsample(equity, "ts", "equity")
+        ts = line["ts"].dt.convert_time_zone("UTC").dt.to_string("%Y-%m-%d %H:%M:%S%.3f").to_list()
+        fig.add_trace(go.Scatter(x=ts, y=line["equity"].to_list(), name="OOS equity", mode="lines"), 2, 1)
         fig.update_xaxes(type="date", row=2, col=1)
     fig.update_layout(template=TEMPLATE, height=640, barmode="group", margin={"t": 40})
     return fig
