@@ -5,6 +5,10 @@ storage (:mod:`ferrotrade.backtest.storage`), and its trials run in worker proce
 (:mod:`ferrotrade.backtest.trials`); the result is one polars row per trial
 (:class:`~ferrotrade.backtest.optimize_result.OptimizationResult`).
 
+Strategies are the configuration's ``[[strategy]]`` tables: a Python strategy is a ``kind = "python"`` table,
+its constructor arguments (``params``) searchable as ``strategy.<name>.params.<key>``; strategy objects
+cannot be re-parameterized, so :func:`optimize` takes none.
+
 Before any trial runs
 ---------------------
 The search space, objective, constraints, sampler and pruner are checked; the storage is opened (a

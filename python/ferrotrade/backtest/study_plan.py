@@ -46,6 +46,7 @@ from __future__ import annotations
 import inspect
 import os
 import pickle
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -218,13 +219,20 @@ def _check_pairing(
 
 
 def _check_picklable(objective: ObjectiveSpec, workers: int, source: str) -> None:
-    if workers > 1 and callable(objective.function):
+    function = objective.function
+    if workers > 1 and callable(function):
+        main = sys.modules.get("__main__")
+        if getattr(function, "__module__", None) == "__main__" and not hasattr(main, "__file__"):
+            raise ConfigError(
+                f"{source}: optimize.objective: worker processes cannot import {function!r} from an interactive "
+                "session: define it in a module (or use workers = 1)"
+            )
         try:
-            pickle.dumps(objective.function)
+            pickle.dumps(function)
         except (pickle.PicklingError, AttributeError, TypeError):
             raise ConfigError(
                 f"{source}: optimize.objective: worker processes import the objective function by name; "
-                f"{objective.function!r} is not importable (define it at module level)"
+                f"{function!r} is not importable (define it at module level)"
             ) from None
 
 

@@ -3,7 +3,10 @@
 Every worker (the local processes of ``ft.backtest.optimize``, ``ferrotrade optimize --worker`` on other
 machines) runs the same loop against the storage: while the study has fewer started trials than its budget
 (and the timeout has not passed), ask the sampler for a point, run the backtest, tell the result. The budget
-is the study's, so workers share it and a re-run resumes an interrupted study.
+is the study's, so workers share it and a re-run resumes an interrupted study. Workers check the budget
+before they ask for a trial: when several finish at the same moment, the study can end with up to
+``workers - 1`` trials more than its budget (as with optuna's ``MaxTrialsCallback``). ``timeout_s`` is each
+worker's: no trial starts after it, a running one finishes.
 
 What a trial records (optuna user attributes, shown by optuna-dashboard)
 -------------------------------------------------------------------------
