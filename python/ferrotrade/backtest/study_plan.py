@@ -224,8 +224,8 @@ def _check_picklable(objective: ObjectiveSpec, workers: int, source: str) -> Non
         main = sys.modules.get("__main__")
         if getattr(function, "__module__", None) == "__main__" and not hasattr(main, "__file__"):
             raise ConfigError(
-                f"{source}: optimize.objective: worker processes cannot import {function!r} from an interactive "
-                "session: define it in a module (or use workers = 1)"
+                f"{source}: optimize.objective: worker processes cannot import {function!r} from an "
+                "interactive session: define it in a module (or use workers = 1)"
             )
         try:
             pickle.dumps(function)
