@@ -21,7 +21,8 @@ $(BIN)/python:
 
 $(VENV)/.dev-deps: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet "maturin>=1.9,<2" "polars>=1.20" "numpy>=1.26" "typer>=0.12" "rich>=13" \
-		"plotly>=6.0" "pytest>=8" "ruff>=0.8" "mypy>=1.13" "optuna>=5.0" "cmaes>=0.11" "psycopg[binary]>=3.2"
+		"plotly>=6.0" "pytest>=8" "ruff>=0.8" "mypy>=1.13" "optuna>=5.0" "cmaes>=0.11" "psycopg[binary]>=3.2" \
+		"optuna-dashboard>=0.17"
 	touch $@
 
 ## demo: build the wheel (release) and run the main job on the bundled real data

@@ -1,5 +1,6 @@
 """Distributed optimization: a real PostgreSQL server on loopback, two `ferrotrade optimize --worker`
-processes sharing one study, and the study read back with optuna's own API (what optuna-dashboard reads).
+processes sharing one study, and the study read back with optuna's own API and served by optuna-dashboard's
+own application (as is a local journal file study).
 
 The server is a throw-away cluster in a temporary directory (initdb + pg_ctl, owned by the unprivileged
 `postgres` user when the tests run as root: PostgreSQL refuses to run as root), with a password generated for
@@ -12,6 +13,7 @@ and fails in CI.
 from __future__ import annotations
 
 import glob
+import json
 import os
 import pwd
 import secrets
@@ -23,6 +25,8 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from wsgiref.util import setup_testing_defaults
 
 import optuna
 import pytest
@@ -144,6 +148,35 @@ seed = 11
 """
 
 
+def dashboard_study(storage: str, name: str) -> dict[str, Any]:
+    """The study ``name`` as optuna-dashboard's web application serves it from ``storage`` (its JSON API)."""
+    dashboard = pytest.importorskip("optuna_dashboard")
+    from optuna_dashboard._storage_url import get_storage  # noqa: PLC0415 - what `optuna-dashboard URL` calls
+
+    app = dashboard.wsgi(get_storage(storage))
+
+    def get(path: str) -> Any:
+        environ: dict[str, Any] = {}
+        setup_testing_defaults(environ)
+        environ["PATH_INFO"] = path
+        statuses: list[str] = []
+        body = b"".join(app(environ, lambda status, headers, exc_info=None: statuses.append(status)))
+        assert statuses == ["200 OK"], body[:500]
+        return json.loads(body)
+
+    studies = {s["study_name"]: s["study_id"] for s in get("/api/studies")["study_summaries"]}
+    return dict(get(f"/api/studies/{studies[name]}"))
+
+
+def test_optuna_dashboard_serves_a_journal_file_study(tmp_path: Path) -> None:
+    config = tmp_path / "mm.toml"
+    config.write_text(CONFIG)
+    result = ft.backtest.optimize(config, storage=str(tmp_path / "mm.log"), trials=3)
+    served = dashboard_study(str(tmp_path / "mm.log"), "mm-distributed")
+    assert len(served["trials"]) == 3
+    assert [t["number"] for t in served["best_trials"]] == [result.best_number]
+
+
 def _worker(config: Path, server: Server) -> subprocess.Popen[str]:
     command = [
         sys.executable,
@@ -187,6 +220,14 @@ def test_two_worker_processes_share_one_study_on_postgresql(postgres: Server, tm
     assert pids == {str(w.pid) for w in workers}, "both workers ran trials"
     assert all("total_pnl" in t.user_attrs["metrics"] for t in trials)
     assert study.user_attrs["ferrotrade:definition"]["objective"] == ["pnl"]
+    os.environ["PGPASSWORD"] = postgres.password
+    try:
+        served = dashboard_study(
+            postgres.url.replace("postgresql://", "postgresql+psycopg://"), "mm-distributed"
+        )
+    finally:
+        del os.environ["PGPASSWORD"]
+    assert len(served["trials"]) == len(trials)
 
 
 def test_a_coordinator_joins_the_study_and_reports_it(postgres: Server, tmp_path: Path) -> None:
