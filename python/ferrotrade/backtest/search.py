@@ -57,20 +57,32 @@ _DEFINITION = "ferrotrade:definition"
 _POLL_S = 0.5
 
 
+def _refusal(engine: dict[str, Any]) -> str | None:
+    """Why the engine refuses a configuration (its checks before a run), or None."""
+    try:
+        check(engine)
+    except ConfigError as error:
+        return str(error).removeprefix("<dict>: ")
+    return None
+
+
 def _check_centre(plan: StudyPlan) -> None:
     point = centre(plan.space)
     # `kind = "python"` strategy classes are imported relative to the configuration file, as in trials.
     sys.path.insert(0, str(plan.base_dir))
     try:
-        check(apply_params(plan.engine, plan.space, point))
-    except ConfigError as error:
+        base = _refusal(plan.engine)
+        at_centre = None if base is not None else _refusal(apply_params(plan.engine, plan.space, point))
+    finally:
+        sys.path.remove(str(plan.base_dir))
+    if base is not None:
+        raise ConfigError(f"{plan.source}: {base}")
+    if at_centre is not None:
         shown = ", ".join(f"{name}={value!r}" for name, value in point.items())
         raise ConfigError(
             f"{plan.source}: optimize.params: the engine refuses the configuration at the centre of the "
-            f"search space ({shown}): {str(error).removeprefix('<dict>: ')}"
-        ) from None
-    finally:
-        sys.path.remove(str(plan.base_dir))
+            f"search space ({shown}): {at_centre}"
+        )
 
 
 def prepare_study(plan: StudyPlan) -> tuple[optuna.storages.BaseStorage, optuna.Study]:

@@ -236,6 +236,14 @@ def _check_picklable(objective: ObjectiveSpec, workers: int, source: str) -> Non
             ) from None
 
 
+def _initial_equity(backtest: Mapping[str, Any]) -> float:
+    """``[backtest].initial_equity`` as a float; a bad value is reported by the engine's check, by key."""
+    try:
+        return float(backtest.get("initial_equity", 0))
+    except (TypeError, ValueError):
+        return 0.0
+
+
 def plan_study(
     config: str | Path | Mapping[str, Any],
     overrides: Mapping[str, Any] | None = None,
@@ -316,7 +324,7 @@ def plan_study(
     if not is_rdb(storage):
         # A path in the file is relative to the file (as the catalog is); the default and one given as an
         # option are relative to the working directory (as reports are).
-        in_file = "storage" in raw and "storage" not in (overrides or {})
+        in_file = "storage" in raw and (overrides or {}).get("storage") is None
         storage = str((loaded.base_dir if in_file else Path.cwd()) / storage)
     walk_forward = merged.get("walk_forward") or {}
     if not isinstance(walk_forward, Mapping):
@@ -336,7 +344,7 @@ def plan_study(
         workers=workers,
         timeout_s=None if timeout is None else float(timeout),
         seed=seed,
-        initial_equity=float(backtest.get("initial_equity", 0) or 0),
+        initial_equity=_initial_equity(backtest),
         return_interval=loaded.report.return_interval,
         title=loaded.report.title or f"Optimization: {study}",
         walk_forward=dict(walk_forward),

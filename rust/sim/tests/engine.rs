@@ -316,3 +316,60 @@ fn funding_is_paid_on_the_strategy_position_when_a_funding_time_passes() {
     assert_eq!(output.records.stats.funding_payments, 1);
     assert_eq!(output.records.equity.last().unwrap().funding.to_string(), "-0.0618");
 }
+
+/// Records every checkpoint; asks to stop at checkpoint number `stop_at` (1-based).
+struct Recorder {
+    seen: Vec<Checkpoint>,
+    stop_at: Option<usize>,
+}
+
+impl RunControl for Recorder {
+    fn checkpoint(&mut self, checkpoint: &Checkpoint) -> bool {
+        self.seen.push(*checkpoint);
+        self.stop_at == Some(self.seen.len())
+    }
+}
+
+/// A snapshot (bid 61800.0, ask 61800.2), then bid size changes only: the mid stays 61800.1.
+fn steady_rows(count: u64) -> Vec<EventRow> {
+    let mut out = vec![
+        book_row(1_000, 1_000, BookSide::Bid, 618_000, 1_000, flags::SNAPSHOT | flags::CLEAR),
+        book_row(1_000, 1_000, BookSide::Ask, 618_002, 1_000, flags::SNAPSHOT | flags::LAST),
+    ];
+    out.extend(
+        (0..count - 2)
+            .map(|i| book_row(2_000 + i, 2_000 + i, BookSide::Bid, 618_000, 1_000 + (i % 7) as i64, flags::LAST)),
+    );
+    out
+}
+
+#[test]
+fn checkpoints_come_every_checkpoint_rows_rows_with_the_account_equity() {
+    use ferrotrade_sim::engine::CHECKPOINT_ROWS;
+    let log: Log = Rc::default();
+    let mut script = Script::new(&log);
+    script.order = Some(OrderRequest::market(IX, OrderSide::Buy, Quantity(1)));
+    let mut backtest = Backtest::new(setup(0, 0, RiskConfig::default()), vec![Box::new(script)]).unwrap();
+    let mut control = Recorder { seen: Vec::new(), stop_at: None };
+    backtest.run(&mut rows(steady_rows(2 * CHECKPOINT_ROWS + 10), 4_096), &mut control).unwrap();
+    let events: Vec<u64> = control.seen.iter().map(|c| c.events).collect();
+    assert_eq!(events, [CHECKPOINT_ROWS, 2 * CHECKPOINT_ROWS]);
+    // The checkpoint's time is the receive time of the row that completed it.
+    assert_eq!(control.seen[0].ts, UnixNanos(2_000 + CHECKPOINT_ROWS - 3));
+    // Long 0.001 BTC bought at 61800.2, marked at the mid 61800.1: 10000 - 0.0001.
+    for checkpoint in &control.seen {
+        assert!((checkpoint.equity.to_f64() - 9_999.9999).abs() < 1e-9, "{:?}", checkpoint.equity);
+    }
+}
+
+#[test]
+fn a_control_that_asks_to_stop_at_a_checkpoint_interrupts_the_run_there() {
+    use ferrotrade_sim::engine::CHECKPOINT_ROWS;
+    let log: Log = Rc::default();
+    let mut backtest = Backtest::new(setup(0, 0, RiskConfig::default()), vec![Box::new(Script::new(&log))]).unwrap();
+    let mut control = Recorder { seen: Vec::new(), stop_at: Some(1) };
+    let error = backtest.run(&mut rows(steady_rows(3 * CHECKPOINT_ROWS), 4_096), &mut control).unwrap_err();
+    assert_eq!(error, EngineError::Interrupted);
+    assert_eq!(control.seen.len(), 1);
+    assert_eq!(backtest.finish().records.stats.events, CHECKPOINT_ROWS);
+}
