@@ -5,6 +5,7 @@ come before any trial."""
 from __future__ import annotations
 
 import copy
+import os
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -204,6 +205,38 @@ def test_a_crashing_trial_is_recorded_as_failed_and_the_study_goes_on(tmp_path: 
     assert (complete["strategy.py.params.spread"] <= 2).all()
     assert failed["fail_reason"].str.contains('StrategyError: strategy "py" failed', literal=True).all()
     assert failed["fail_reason"].str.contains("too wide").all()
+
+
+class KillsItsProcess(ft.Strategy):
+    """Ends its own process (as a segfault in native strategy code would) when ``spread`` is above 3."""
+
+    subscriptions = {USDM: ["book"]}  # noqa: RUF012 - the base class declares it as a ClassVar
+
+    def __init__(self, spread: float) -> None:
+        self.spread = spread
+
+    def on_book(self, ctx: Context, instrument: int) -> None:
+        if self.spread > 3:
+            os._exit(3)
+
+
+def test_a_worker_process_that_dies_fails_its_trial_and_is_replaced(tmp_path: Path) -> None:
+    config = with_optimize(
+        MM, tmp_path, trials=8, objective="trades", pruner="none", sampler="random", workers=2, seed=4
+    )
+    config["strategy"] = [
+        {"kind": "python", "name": "py", "class": f"{__name__}:KillsItsProcess", "params": {"spread": 1.0}}
+    ]
+    config["optimize"]["params"] = {"strategy.py.params.spread": {"low": 0.0, "high": 4.0}}
+    result = ft.backtest.optimize(config)
+    trials = result.trials
+    died = trials.filter(pl.col("state") == "fail")
+    assert trials.height in (8, 9)
+    assert died.height > 0, "seed 4 draws spreads above 3"
+    assert (died["strategy.py.params.spread"] > 3).all()
+    assert died["fail_reason"].str.contains("died with exit code 3 while running this trial").all()
+    assert (trials.filter(pl.col("state") == "complete")["strategy.py.params.spread"] <= 3).all()
+    assert trials["worker"].n_unique() > 2, "dead workers were replaced"
 
 
 def test_an_invalid_parameter_combination_fails_its_trial_with_the_engine_reason(tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import signal
 import socket
 import sys
 import time
@@ -47,7 +48,7 @@ from ferrotrade.backtest.run import check
 from ferrotrade.backtest.space import apply_params, centre
 from ferrotrade.backtest.storage import display_url, open_storage
 from ferrotrade.backtest.study_plan import StudyPlan, plan_study
-from ferrotrade.backtest.trials import run_worker, worker_main
+from ferrotrade.backtest.trials import EXIT_INTERRUPTED, budget_left, run_worker, worker_main
 from ferrotrade.exceptions import ConfigError, FerrotradeError
 
 __all__ = ["optimize", "optimize_plan", "prepare_study"]
@@ -121,7 +122,9 @@ def prepare_study(plan: StudyPlan) -> tuple[optuna.storages.BaseStorage, optuna.
     return storage, study
 
 
-def _fail_orphans(storage: optuna.storages.BaseStorage, study: optuna.Study, pids: set[int] | None) -> None:
+def _fail_orphans(
+    storage: optuna.storages.BaseStorage, study: optuna.Study, pids: set[int] | None, how: str = "exited"
+) -> None:
     """Mark failed the running trials of this machine's workers that are gone (``pids``: only those)."""
     host = socket.gethostname()
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
@@ -140,46 +143,89 @@ def _fail_orphans(storage: optuna.storages.BaseStorage, study: optuna.Study, pid
                 pass
             except PermissionError:
                 continue
-        storage.set_trial_user_attr(trial._trial_id, "fail_reason", f"worker process {worker} exited")
+        reason = f"worker process {worker} {how} while running this trial"
+        storage.set_trial_user_attr(trial._trial_id, "fail_reason", reason)
         with contextlib.suppress(optuna.exceptions.UpdateFinishedTrialError):
             storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+
+
+def _death(exitcode: int) -> str:
+    if exitcode < 0:
+        with contextlib.suppress(ValueError):
+            return f"was killed by {signal.Signals(-exitcode).name}"
+    return f"died with exit code {exitcode}"
+
+
+class _Workers:
+    """The spawned worker processes of one study; a worker that dies (a strategy that crashes its process)
+    fails its trial and is replaced, with a new seed, while the budget lasts (at most 3 per worker)."""
+
+    def __init__(self, plan: StudyPlan, storage: optuna.storages.BaseStorage, study: optuna.Study) -> None:
+        self.plan, self.storage, self.study = plan, storage, study
+        self.context = multiprocessing.get_context("spawn")
+        self.errors = self.context.Queue()
+        self.restarts = 0
+        self.failures: list[str] = []
+        self.running = {slot: self._start(slot) for slot in range(plan.workers)}
+
+    def _start(self, number: int) -> multiprocessing.process.BaseProcess:
+        process = self.context.Process(
+            target=worker_main, args=(self.plan, number, self.errors), name=f"ferrotrade-worker-{number}"
+        )
+        process.start()
+        return process
+
+    def poll(self) -> bool:
+        """Wait up to half a second; handle ended workers; False once none runs."""
+        next(iter(self.running.values())).join(_POLL_S)
+        for slot, process in list(self.running.items()):
+            if process.is_alive():
+                continue
+            del self.running[slot]
+            code = process.exitcode
+            if code in (0, None) or code == 1:
+                continue  # done, or an error it reported on the queue
+            how = "was interrupted" if code == EXIT_INTERRUPTED else _death(code)
+            _fail_orphans(self.storage, self.study, {process.pid or -1}, how)
+            if code == EXIT_INTERRUPTED:
+                self.failures.append(f"worker {slot} {how}")
+            elif budget_left(self.study, self.plan):
+                if self.restarts >= 3 * self.plan.workers:
+                    self.failures.append(f"worker {slot} {how}, and {self.restarts} workers died before it")
+                    continue
+                self.restarts += 1
+                self.running[slot] = self._start(slot + self.plan.workers * self.restarts)
+        return bool(self.running)
+
+    def stop(self) -> None:
+        """After Ctrl-C: the workers got the same SIGINT; each records its trial as failed and exits."""
+        for process in self.running.values():
+            process.join(10)
+            if process.is_alive():
+                process.terminate()
+        _fail_orphans(
+            self.storage, self.study, {p.pid for p in self.running.values() if p.pid}, "was stopped"
+        )
+
+    def raise_failures(self) -> None:
+        while not self.errors.empty():
+            slot, text = self.errors.get()
+            self.failures.append(f"worker {slot}: {text.strip().splitlines()[-1]}")
+        if self.failures:
+            raise FerrotradeError("optimization worker failed: " + "; ".join(self.failures))
 
 
 def _run_processes(
     plan: StudyPlan, storage: optuna.storages.BaseStorage, study: optuna.Study, report: Callable[[], None]
 ) -> None:
-    context = multiprocessing.get_context("spawn")
-    errors = context.Queue()
-    processes = [
-        context.Process(target=worker_main, args=(plan, index, errors), name=f"ferrotrade-worker-{index}")
-        for index in range(plan.workers)
-    ]
-    for process in processes:
-        process.start()
+    workers = _Workers(plan, storage, study)
     try:
-        while any(process.is_alive() for process in processes):
-            next(process for process in processes if process.is_alive()).join(_POLL_S)
+        while workers.poll():
             report()
     except KeyboardInterrupt:
-        # The workers got the same SIGINT: each records its running trial as failed and exits.
-        for process in processes:
-            process.join(10)
-            if process.is_alive():
-                process.terminate()
+        workers.stop()
         raise
-    finally:
-        _fail_orphans(storage, study, {p.pid for p in processes if p.pid is not None and p.exitcode != 0})
-    failures = []
-    while not errors.empty():
-        index, text = errors.get()
-        failures.append(f"worker {index}: {text.strip().splitlines()[-1]}")
-    failures += [
-        f"worker {i} exited with code {p.exitcode}"
-        for i, p in enumerate(processes)
-        if p.exitcode not in (0, 1) and p.exitcode is not None
-    ]
-    if failures:
-        raise FerrotradeError("optimization worker failed: " + "; ".join(failures))
+    workers.raise_failures()
 
 
 def optimize_plan(plan: StudyPlan, *, progress: ProgressArg = False) -> OptimizationResult:

@@ -44,7 +44,19 @@ from ferrotrade.backtest.space import Param, apply_params
 from ferrotrade.backtest.storage import open_storage
 from ferrotrade.backtest.study_plan import StudyPlan, build_pruner, build_sampler
 
-__all__ = ["STARTED_STATES", "ObjectiveUndefinedError", "run_worker", "suggest", "worker_id", "worker_main"]
+__all__ = [
+    "EXIT_INTERRUPTED",
+    "STARTED_STATES",
+    "ObjectiveUndefinedError",
+    "budget_left",
+    "run_worker",
+    "suggest",
+    "worker_id",
+    "worker_main",
+]
+
+EXIT_INTERRUPTED = 130
+"""Exit code of a worker process stopped by Ctrl-C."""
 
 STARTED_STATES = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL, TrialState.RUNNING)
 """States that count against the study's trial budget."""
@@ -131,7 +143,8 @@ def _objective(plan: StudyPlan, worker: str) -> Callable[[optuna.Trial], float |
     return objective
 
 
-def _budget_left(study: optuna.Study, plan: StudyPlan) -> bool:
+def budget_left(study: optuna.Study, plan: StudyPlan) -> bool:
+    """The study has fewer started trials than its budget."""
     started = study.get_trials(deepcopy=False, states=STARTED_STATES)
     return len(started) < plan.trials
 
@@ -165,7 +178,7 @@ def run_worker(plan: StudyPlan, index: int, on_trial: Callable[[optuna.Study], N
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     ran = 0
     try:
-        while time.monotonic() < deadline and _budget_left(study, plan):
+        while time.monotonic() < deadline and budget_left(study, plan):
             study.optimize(objective, n_trials=1, catch=(Exception,))
             ran += 1
             if on_trial is not None:
@@ -181,7 +194,7 @@ def worker_main(plan: StudyPlan, index: int, errors: Any) -> None:
     try:
         run_worker(plan, index)
     except KeyboardInterrupt:
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     except BaseException:
         errors.put((index, traceback.format_exc()))
         sys.exit(1)
