@@ -13,7 +13,8 @@ What a trial records (optuna user attributes, shown by optuna-dashboard)
 ``metrics`` (every numeric metric of the run), ``data_start`` / ``data_end`` (receive times of the first and
 last replayed event, ns), ``worker`` (``host:pid``), and for a failed trial ``fail_reason``: the exception's
 type and message (a configuration the engine refused, a strategy that raised, an undefined objective). A
-failed trial does not stop the study.
+failed trial does not stop the study. A worker process that dies during a trial (native code crashing the
+process) has that trial failed with its exit code or signal by the coordinator, which starts a replacement.
 
 Why ``spawn``
 -------------
