@@ -358,7 +358,7 @@ fn checkpoints_come_every_checkpoint_rows_rows_with_the_account_equity() {
     assert_eq!(control.seen[0].ts, UnixNanos(2_000 + CHECKPOINT_ROWS - 3));
     // Long 0.001 BTC bought at 61800.2, marked at the mid 61800.1: 10000 - 0.0001.
     for checkpoint in &control.seen {
-        assert!((checkpoint.equity.to_f64() - 9_999.9999).abs() < 1e-9, "{:?}", checkpoint.equity);
+        assert!((checkpoint.equity.to_f64() - 9_999.999_9).abs() < 1e-9, "{:?}", checkpoint.equity);
     }
 }
 
