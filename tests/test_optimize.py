@@ -170,32 +170,33 @@ def test_median_pruning_stops_hopeless_trials_at_a_checkpoint(tmp_path: Path) ->
     assert pruned["fail_reason"].str.starts_with("pruned at ").all()
 
 
-class ExplodesOnWideSpreads(ft.Strategy):
-    """Quotes nothing; raises when its ``spread`` parameter is above 2 (a strategy bug in one region)."""
+class Fragile(ft.Strategy):
+    """Quotes nothing; above its ``spread`` limit it raises (``how = "raise"``, a strategy bug in one region)
+    or ends its own process (``how = "exit"``, as a segfault in native strategy code would)."""
 
     subscriptions = {USDM: ["book"]}  # noqa: RUF012 - the base class declares it as a ClassVar
 
-    def __init__(self, spread: float) -> None:
-        self.spread = spread
+    def __init__(self, spread: float, limit: float, how: str) -> None:
+        self.spread, self.limit, self.how = spread, limit, how
 
     def on_book(self, ctx: Context, instrument: int) -> None:
-        if self.spread > 2:
+        if self.spread > self.limit:
+            if self.how == "exit":
+                os._exit(3)
             raise RuntimeError(f"spread {self.spread} is too wide")
 
 
-def test_a_crashing_trial_is_recorded_as_failed_and_the_study_goes_on(tmp_path: Path) -> None:
-    config = with_optimize(MM, tmp_path, trials=10, objective="trades", pruner="none", sampler="random")
-    config["strategy"] = [
-        {
-            "kind": "python",
-            "name": "py",
-            "class": f"{__name__}:ExplodesOnWideSpreads",
-            "params": {"spread": 1.0},
-        }
-    ]
+def fragile_study(tmp_path: Path, limit: float, how: str, **optimize: Any) -> pl.DataFrame:
+    """The trials of a random search of ``Fragile``'s spread in [0, 4]."""
+    config = with_optimize(MM, tmp_path, objective="trades", pruner="none", sampler="random", **optimize)
+    params = {"spread": 1.0, "limit": limit, "how": how}
+    config["strategy"] = [{"kind": "python", "name": "py", "class": f"{__name__}:Fragile", "params": params}]
     config["optimize"]["params"] = {"strategy.py.params.spread": {"low": 0.0, "high": 4.0}}
-    result = ft.backtest.optimize(config)
-    trials = result.trials
+    return ft.backtest.optimize(config).trials
+
+
+def test_a_crashing_trial_is_recorded_as_failed_and_the_study_goes_on(tmp_path: Path) -> None:
+    trials = fragile_study(tmp_path, 2.0, "raise", trials=10)
     failed = trials.filter(pl.col("state") == "fail")
     complete = trials.filter(pl.col("state") == "complete")
     assert trials.height == 10
@@ -207,32 +208,11 @@ def test_a_crashing_trial_is_recorded_as_failed_and_the_study_goes_on(tmp_path: 
     assert failed["fail_reason"].str.contains("too wide").all()
 
 
-class KillsItsProcess(ft.Strategy):
-    """Ends its own process (as a segfault in native strategy code would) when ``spread`` is above 3."""
-
-    subscriptions = {USDM: ["book"]}  # noqa: RUF012 - the base class declares it as a ClassVar
-
-    def __init__(self, spread: float) -> None:
-        self.spread = spread
-
-    def on_book(self, ctx: Context, instrument: int) -> None:
-        if self.spread > 3:
-            os._exit(3)
-
-
 def test_a_worker_process_that_dies_fails_its_trial_and_is_replaced(tmp_path: Path) -> None:
-    config = with_optimize(
-        MM, tmp_path, trials=8, objective="trades", pruner="none", sampler="random", workers=2, seed=4
-    )
-    config["strategy"] = [
-        {"kind": "python", "name": "py", "class": f"{__name__}:KillsItsProcess", "params": {"spread": 1.0}}
-    ]
-    config["optimize"]["params"] = {"strategy.py.params.spread": {"low": 0.0, "high": 4.0}}
-    result = ft.backtest.optimize(config)
-    trials = result.trials
+    trials = fragile_study(tmp_path, 3.0, "exit", trials=8, workers=2, seed=4)
     died = trials.filter(pl.col("state") == "fail")
     assert trials.height in (8, 9)
-    assert died.height > 0, "seed 4 draws spreads above 3"
+    assert died.height > 0, "seed 4 draws a spread above 3 first"
     assert (died["strategy.py.params.spread"] > 3).all()
     assert died["fail_reason"].str.contains("died with exit code 3 while running this trial").all()
     assert (trials.filter(pl.col("state") == "complete")["strategy.py.params.spread"] <= 3).all()
