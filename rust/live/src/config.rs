@@ -10,6 +10,8 @@
 //! cancel_on_stop = true
 //! unknown_orders = "cancel"       # open orders at the venue the OMS never sent: cancel | adopt | ignore
 //! journal_fsync = "fills"         # fills | every | never
+//! stale_after_s = 30              # a silent market-data connection is replaced after this
+//! rollover_after_s = 84600        # market-data connections are renewed without a gap (venues cut at 24 h)
 //!
 //! [[venue]]
 //! name = "binance-usdm"           # binance-spot | binance-usdm | bybit-linear | bybit-spot
@@ -163,6 +165,10 @@ pub struct LiveSection {
     /// Seconds without a message after which a feed reconnects.
     #[serde(default = "default_stale_after_s")]
     pub stale_after_s: u64,
+    /// Seconds after which a market-data connection is replaced by a fresh one without a gap, before the
+    /// venue's own 24 h cut (default 84 600, 23.5 h; lower when a proxy on the way cuts sooner).
+    #[serde(default = "default_rollover_after_s")]
+    pub rollover_after_s: u64,
 }
 
 const fn default_reconcile_every_s() -> u64 {
@@ -176,6 +182,9 @@ const fn default_stop_timeout_ms() -> u64 {
 }
 const fn default_stale_after_s() -> u64 {
     30
+}
+const fn default_rollover_after_s() -> u64 {
+    84_600
 }
 
 /// One `[[venue]]`.

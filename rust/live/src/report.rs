@@ -156,6 +156,8 @@ pub struct LiveReport {
     pub resyncs: u64,
     /// Market-data reconnects (all feeds).
     pub reconnects: u64,
+    /// Market-data connections replaced without a gap (the scheduled rollover before the venue's cut).
+    pub rollovers: u64,
     /// Gaps in the trade ids (Binance; all instruments).
     pub trade_gaps: u64,
     /// Trades recovered from the venues' recent-trades lists.

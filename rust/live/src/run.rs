@@ -154,7 +154,8 @@ pub fn run(
 fn report(config: &LiveConfig, engine: &Engine<'_>) -> LiveReport {
     let core: &LiveCore = &engine.core;
     let counters = &core.counters;
-    let (mut resyncs, mut reconnects, mut trade_gaps, mut trades_backfilled, mut trades_lost) = (0, 0, 0, 0, 0);
+    let (mut resyncs, mut reconnects, mut rollovers) = (0, 0, 0);
+    let (mut trade_gaps, mut trades_backfilled, mut trades_lost) = (0, 0, 0);
     let mut update_ids = vec![0; core.instruments.len()];
     for feed in &engine.feeds {
         let stats = feed.stats();
@@ -168,6 +169,7 @@ fn report(config: &LiveConfig, engine: &Engine<'_>) -> LiveReport {
             trades_lost += instrument.trades_lost;
         }
         reconnects += stats.connections.iter().map(|connection| connection.reconnects).sum::<u64>();
+        rollovers += stats.connections.iter().map(|connection| connection.rollovers).sum::<u64>();
     }
     let markets = core
         .instruments
@@ -237,6 +239,7 @@ fn report(config: &LiveConfig, engine: &Engine<'_>) -> LiveReport {
             .collect(),
         resyncs,
         reconnects,
+        rollovers,
         trade_gaps,
         trades_backfilled,
         trades_lost,

@@ -136,6 +136,7 @@ pub(crate) fn build<'s>(
     let options = FeedOptions {
         emit_levels: paper,
         stale_after: Duration::from_secs(config.live.stale_after_s.max(1)),
+        rollover_after: Duration::from_secs(config.live.rollover_after_s.max(1)),
         ..FeedOptions::default()
     };
     let mut feeds = Vec::with_capacity(venues.len());
