@@ -56,7 +56,7 @@ def serve_command(  # noqa: PLR0917 (typer maps each parameter to an option)
     ] = None,
     delay_ms: Annotated[float | None, typer.Option("--delay-ms", help="Delay every market message.")] = None,
     rest_5xx: Annotated[float, typer.Option("--rest-5xx", help="Probability to answer REST with 503.")] = 0.0,
-    user_drop: Annotated[float, typer.Option("--user-drop", help="Probability to lose a user-data push.")] = 0.0,
+    user_drop: Annotated[float, typer.Option("--user-drop", help="Probability to lose a user push.")] = 0.0,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the fault draws.")] = 0,
 ) -> None:
     """Serve recorded Binance/Bybit traffic and a matching engine on loopback until Ctrl-C."""
