@@ -7,7 +7,8 @@
 //! | linear (USD-M, Bybit linear) | position `+q` ([`Position::apply_fill`]); quote `+realized - f` |
 //!
 //! The matching engine charges every fee in the quote currency (Binance spot charges a buyer's fee in
-//! the base asset; the local venue does not model BNB or base-asset commissions). Open spot orders lock
+//! the base asset; the local venue does not model BNB or base-asset commissions), rounded to 8 decimals
+//! as the venues charge and report commissions, so a balance moves by exactly the fees reported. Open spot orders lock
 //! what they may spend ([`super::Exchange::locked`]) and a spot order beyond the free balance is refused;
 //! linear positions are not margin-checked.
 use std::collections::{BTreeMap, VecDeque};

@@ -377,6 +377,7 @@ impl Exchange {
                 OrderEventKind::Filled(mut fill) => {
                     self.orders.last_trade_id += 1;
                     fill.trade_id = self.orders.last_trade_id;
+                    fill.fee = commission(fill.fee);
                     let Some(spec) = self.instruments.get(instrument) else { continue };
                     record.filled.0 += fill.quantity.0;
                     record.cum_quote += contract_value(spec, fill.price, spec.price_precision, fill.quantity);
@@ -412,5 +413,30 @@ impl Exchange {
             record.updated_ms = now_ms;
             executions.push(Execution { kind, order: record.clone(), realized, ts_ms: now_ms });
         }
+    }
+}
+
+/// Money units (10^-18) in one unit of the venues' commission precision.
+const COMMISSION_UNIT: i128 = 10_000_000_000;
+
+/// A fee as the venues charge and report it: at 8 decimals (their commission precision), rounded half
+/// away from zero, so the balance moves by exactly the commission the client is told.
+fn commission(fee: Money) -> Money {
+    let (units, rest) = (fee.0 / COMMISSION_UNIT, fee.0 % COMMISSION_UNIT);
+    let units = if rest.abs() * 2 >= COMMISSION_UNIT { units + rest.signum() } else { units };
+    Money(units * COMMISSION_UNIT)
+}
+
+#[cfg(test)]
+mod commission_tests {
+    use super::*;
+
+    #[test]
+    fn fees_are_rounded_to_eight_decimals_half_away_from_zero() {
+        // 12.368146 USDT at 0.02 %: 0.0024736292 -> 0.00247363.
+        assert_eq!(commission(Money(2_473_629_200_000_000)), Money(2_473_630_000_000_000));
+        assert_eq!(commission(Money(2_473_624_999_999_999)), Money(2_473_620_000_000_000));
+        assert_eq!(commission(Money(-2_473_625_000_000_000)), Money(-2_473_630_000_000_000), "a rebate too");
+        assert_eq!(commission(Money::ZERO), Money::ZERO);
     }
 }
