@@ -7,9 +7,12 @@ mod engine_support;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use engine_support::{StopWhenQuiet, VenueThread, data, live_config, market_makers, standard_fees, venue_cash_flow};
+use engine_support::{
+    BINANCE_USDM_BTCUSDT, LiveMarket, StopWhenQuiet, VenueThread, assert_lifecycle, data, live_config, market_makers,
+    run_lifecycle, standard_fees, venue_cash_flow,
+};
 use ferrotrade_live::{LiveError, run};
-use ferrotrade_localvenue::{ApiAccount, LocalVenueConfig};
+use ferrotrade_localvenue::{ApiAccount, LocalVenueConfig, Speed};
 use ferrotrade_model::{Decimal, Venue};
 use ferrotrade_venues::auth::Secret;
 
@@ -17,12 +20,17 @@ const KEY: &str = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duE
 const SECRET: &str = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
 
 fn venue() -> VenueThread {
+    venue_at(Speed::Max)
+}
+
+fn venue_at(speed: Speed) -> VenueThread {
     let config = LocalVenueConfig {
         replay: vec![data("sessions/binance-usdm/btcusdt_20240808.gz")],
         accounts: vec![ApiAccount { api_key: KEY.into(), secret: Secret::new(SECRET), ed25519_public_pem: None }],
         balances: vec![("USDT".into(), Decimal::parse_str("100000").expect("decimal"))],
         start_paused: true,
         sim: standard_fees(),
+        speed,
         ..LocalVenueConfig::default()
     };
     VenueThread::start_with(config, Venue::BinanceUsdm)
@@ -80,4 +88,12 @@ fn a_key_file_readable_by_others_stops_the_run_before_anything_is_sent() {
     let state = venue.finish();
     assert!(state.orders.is_empty());
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn every_order_life_on_binance_usdm_agrees_with_the_venue() {
+    // Limits wide enough for a market order larger than the best ask (several BTC on this capture).
+    let market = LiveMarket { risk_max_position: "1000", ..BINANCE_USDM_BTCUSDT };
+    let run = run_lifecycle(venue_at(Speed::Realtime(1.0)), &market, (2, true), KEY, SECRET);
+    assert_lifecycle(&run, 3);
 }

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use engine_support::{
-    LiveMarket, StopWhenQuiet, VenueThread, data, live_config_for, market_makers, standard_fees, venue_cash_flow,
+    LiveMarket, StopWhenQuiet, VenueThread, assert_lifecycle, data, live_config_for, market_makers, run_lifecycle,
+    standard_fees, venue_cash_flow,
 };
 use ferrotrade_live::{LiveReport, run};
 use ferrotrade_localvenue::{ApiAccount, FaultConfig, LocalVenueConfig, RateLimits, Speed, VenueState};
@@ -147,4 +148,11 @@ fn lost_private_pushes_are_booked_from_the_execution_list() {
     let booked = report.notices.iter().filter(|notice| notice.contains("booked from the trade list")).count();
     assert!(booked > 0, "lost executions were recovered from the execution list: {:?}", report.notices);
     assert_consistent(&report, &state);
+}
+
+#[test]
+fn every_order_life_on_bybit_linear_agrees_with_the_venue() {
+    let market = LiveMarket { risk_max_position: "10000000", ..XRPUSDT };
+    let run = run_lifecycle(venue(FaultConfig::default()), &market, (3, true), KEY, SECRET);
+    assert_lifecycle(&run, 0);
 }

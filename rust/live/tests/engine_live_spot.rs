@@ -8,9 +8,12 @@ mod engine_support;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use engine_support::{LiveMarket, StopWhenQuiet, VenueThread, data, live_config_for, market_makers, standard_fees};
+use engine_support::{
+    LiveMarket, StopWhenQuiet, VenueThread, assert_lifecycle, data, live_config_for, market_makers, run_lifecycle,
+    standard_fees,
+};
 use ferrotrade_live::run;
-use ferrotrade_localvenue::{ApiAccount, LocalVenueConfig};
+use ferrotrade_localvenue::{ApiAccount, LocalVenueConfig, Speed};
 use ferrotrade_model::{Decimal, Instrument, InstrumentId, Money, Price, Quantity, Venue};
 use ferrotrade_venues::auth::Secret;
 
@@ -98,4 +101,24 @@ fn live_binance_spot_orders_fill_and_balances_move_by_the_engine_s_fills() {
     assert_eq!(fills, report.fills);
     assert!(report.fees > 0.0, "the venue charged fees: {report:#?}");
     assert_eq!(wallet("USDT") - Money::from_decimal(Decimal::parse_str("100000").expect("decimal")), cash);
+}
+
+#[test]
+fn every_order_life_on_binance_spot_agrees_with_the_venue() {
+    let venue = VenueThread::start_with(
+        LocalVenueConfig {
+            replay: vec![data("sessions/binance-spot/btcusdt_20240808.gz")],
+            accounts: vec![ApiAccount { api_key: KEY.into(), secret: Secret::new(SECRET), ed25519_public_pem: None }],
+            // Enough quote for a market order larger than the best ask.
+            balances: vec![("USDT".into(), Decimal::parse_str("10000000").expect("decimal"))],
+            start_paused: true,
+            speed: Speed::Realtime(1.0),
+            ..LocalVenueConfig::default()
+        },
+        Venue::BinanceSpot,
+    );
+    let market = LiveMarket { risk_max_position: "1000", ..BTCUSDT };
+    // Spot amends only reduce the quantity in place (keepPriority).
+    let run = run_lifecycle(venue, &market, (20, false), KEY, SECRET);
+    assert_lifecycle(&run, 5);
 }

@@ -375,3 +375,26 @@ fn name_and_subscriptions() {
     assert_eq!(subscriptions[0].instrument, "binance-usdm.BTCUSDT");
     assert!(subscriptions[0].wants(ferrotrade_strategy::DataKind::Book));
 }
+
+#[test]
+fn an_amend_the_venue_cannot_make_is_replaced_by_cancel_and_a_new_quote() {
+    // Binance spot re-prices only by cancel and new: the refused amend pulls the order at once (no
+    // backoff), and once it is cancelled the side is quoted at the new price.
+    let mut ctx = TestContext::usdm_btcusdt();
+    let mut mm = started(config(""), &mut ctx);
+    ctx.set_touch(3_000_000, 3_000_001);
+    mm.on_book(&mut ctx, BTC).unwrap();
+    let ids: Vec<ClientOrderId> = TestContext::submits(&ctx.take_actions()).into_iter().map(|(id, _)| id).collect();
+    ctx.set_touch(3_000_010, 3_000_011);
+    mm.on_book(&mut ctx, BTC).unwrap();
+    assert!(matches!(ctx.take_actions()[0], Action::Amend(id, _, _) if id == ids[0]));
+    let refused = ctx.event(ids[0], OrderEventKind::ReplaceRejected(RejectReason::InvalidAmend));
+    mm.on_order(&mut ctx, &refused).unwrap();
+    assert_eq!(ctx.take_actions(), vec![Action::Cancel(ids[0])]);
+    let canceled = ctx.finish(ids[0], OrderStatus::Canceled, OrderEventKind::Canceled);
+    mm.on_order(&mut ctx, &canceled).unwrap();
+    mm.on_book(&mut ctx, BTC).unwrap();
+    let requoted = quotes(&ctx.take_actions());
+    assert_eq!(requoted.len(), 1, "{requoted:?}");
+    assert_eq!((requoted[0].0, requoted[0].1), (OrderSide::Buy, 2_999_710), "the bid at the new price");
+}

@@ -26,6 +26,9 @@
 //! - A cancel refused as "unknown order" (`-2011`: the order is over at the venue) is followed by a
 //!   query, so the OMS learns whether it filled or was cancelled.
 //! - A venue refusal whose code maps to no [`RejectReason`] is reported as [`RejectReason::Venue`].
+//! - Spot amends (`PUT /api/v3/order/amend/keepPriority`) can only reduce the quantity: an amend that
+//!   changes the price is refused at once, without a request, as [`RejectReason::InvalidAmend`] (the
+//!   built-in market maker then re-quotes by cancel and new order). USD-M amends change price and size.
 //!
 //! Each command runs as a task on the engine's `LocalSet` (`spawn_local`): `send` returns at once and
 //! the answers come back through a channel that `poll_event` drains.
@@ -245,7 +248,10 @@ async fn execute(shared: Rc<Shared>, command: GatewayCommand) {
     match command {
         GatewayCommand::Submit { client_id, request } => {
             let Some((symbol, spec)) = shared.symbol(request.instrument).cloned() else { return };
-            shared.orders.borrow_mut().insert(client_id, Tracked::new(request.instrument, request.side, 0));
+            shared
+                .orders
+                .borrow_mut()
+                .insert(client_id, Tracked::submitted(request.instrument, request.side, request.price));
             let order = new_order(&symbol, client_id, &request, &spec);
             let result = shared
                 .call(|ts| {
@@ -303,7 +309,19 @@ async fn execute(shared: Rc<Shared>, command: GatewayCommand) {
         }
         GatewayCommand::Amend { client_id, instrument, price, quantity } => {
             let Some((symbol, spec)) = shared.symbol(instrument).cloned() else { return };
-            let side = shared.orders.borrow().get(&client_id).map_or(OrderSide::Buy, |tracked| tracked.side);
+            let (side, working_price) = shared
+                .orders
+                .borrow()
+                .get(&client_id)
+                .map_or((OrderSide::Buy, 0), |tracked| (tracked.side, tracked.price));
+            if shared.market == Market::Spot && working_price != 0 && working_price != price.0 {
+                // Spot amends (`keepPriority`) only reduce the quantity: a new price is a new order.
+                shared.notice(format!(
+                    "amend {client_id}: spot orders cannot change price in place; cancel and place anew"
+                ));
+                let kind = OrderEventKind::ReplaceRejected(RejectReason::InvalidAmend);
+                return shared.event(client_id, instrument, kind, now());
+            }
             let reference = OrderRef::Client(client_id);
             let (price_decimal, quantity_decimal) = (
                 Decimal::from_fixed(price.0, spec.price_precision),

@@ -232,7 +232,10 @@ async fn execute(shared: Rc<Shared>, command: GatewayCommand) {
     match command {
         GatewayCommand::Submit { client_id, request } => {
             let Some((symbol, spec)) = shared.symbol(request.instrument).cloned() else { return };
-            shared.orders.borrow_mut().insert(client_id, Tracked::new(request.instrument, request.side, 0));
+            shared
+                .orders
+                .borrow_mut()
+                .insert(client_id, Tracked::submitted(request.instrument, request.side, request.price));
             let order = new_order(&symbol, client_id, &request, &spec);
             if let Err(error) = shared.requests.create_order(shared.category, &order, 0) {
                 shared.notice(format!("order {client_id} not sent: {error}"));

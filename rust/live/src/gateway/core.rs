@@ -415,6 +415,9 @@ pub(super) async fn amend_answered<G: OrderQueries, T>(
 ) {
     let problem = match answer {
         Ok(Ok(_)) => {
+            if let Some(tracked) = gateway.orders.borrow_mut().get_mut(&client_id) {
+                tracked.price = price.0;
+            }
             let kind = OrderEventKind::Replaced { price, quantity };
             return gateway.event(client_id, instrument, kind, gateway.clock.now());
         }

@@ -96,11 +96,18 @@ pub(super) struct Tracked {
     pub(super) synthetic: u16,
     /// The end the venue reported while fills were still uncounted, and the cumulative it ended at.
     pub(super) pending_end: Option<(OrderStatus, i64)>,
+    /// The limit price working at the venue (price mantissa; 0 when not known).
+    pub(super) price: i64,
 }
 
 impl Tracked {
     pub(super) fn new(instrument: InstrumentIndex, side: OrderSide, venue_id: u64) -> Tracked {
-        Tracked { instrument, side, accepted: false, venue_id, counted: 0, synthetic: 0, pending_end: None }
+        Tracked { instrument, side, accepted: false, venue_id, counted: 0, synthetic: 0, pending_end: None, price: 0 }
+    }
+
+    /// A new order of ours, at `price`.
+    pub(super) fn submitted(instrument: InstrumentIndex, side: OrderSide, price: Price) -> Tracked {
+        Tracked { price: price.0, ..Tracked::new(instrument, side, 0) }
     }
 }
 
@@ -219,11 +226,10 @@ impl Core {
             return false;
         }
         let venue_id = self.conventions.ids.id(&update.venue_order_id).unwrap_or(0);
-        let mut tracked = *self
-            .orders
-            .borrow_mut()
-            .entry(client_id)
-            .or_insert_with(|| Tracked::new(instrument, update.side, venue_id));
+        let mut tracked = *self.orders.borrow_mut().entry(client_id).or_insert_with(|| Tracked {
+            price: fixed(update.price, spec.price_precision).unwrap_or(0),
+            ..Tracked::new(instrument, update.side, venue_id)
+        });
         if tracked.venue_id == 0 {
             tracked.venue_id = venue_id;
         }

@@ -329,3 +329,194 @@ pub fn standard_fees() -> ferrotrade_sim::VenueConfig {
         ..ferrotrade_sim::VenueConfig::default()
     }
 }
+
+/// A scripted strategy that walks orders through every life an order can have at a venue, on the first
+/// synced book of `instrument`: a post-only buy of `rest_lots` 2 % under the best bid (it rests), amended
+/// in place (`reprice`: 1 % lower; otherwise one lot smaller, all Binance spot can do), cancelled; then a
+/// market buy of the best ask's size plus one lot, which must take from more than one level and fill in
+/// several parts. `take` tells the size it bought.
+pub struct Lifecycle {
+    pub instrument: String,
+    pub rest_lots: i64,
+    pub reprice: bool,
+    pub step: std::rc::Rc<std::cell::Cell<u8>>,
+    pub take: std::rc::Rc<std::cell::Cell<i64>>,
+    resting: Option<ferrotrade_model::ClientOrderId>,
+}
+
+/// The steps of [`Lifecycle`], in order.
+pub mod lifecycle {
+    pub const RESTING: u8 = 1;
+    pub const AMENDED: u8 = 2;
+    pub const CANCELLED: u8 = 3;
+    pub const TAKING: u8 = 4;
+    pub const DONE: u8 = 5;
+}
+
+impl Strategy for Lifecycle {
+    fn name(&self) -> &str {
+        "lifecycle"
+    }
+
+    fn subscriptions(&self) -> Vec<ferrotrade_strategy::Subscription> {
+        vec![ferrotrade_strategy::Subscription::book(&self.instrument)]
+    }
+
+    fn on_book(
+        &mut self,
+        ctx: &mut dyn ferrotrade_strategy::Context,
+        instrument: ferrotrade_model::InstrumentIndex,
+    ) -> ferrotrade_strategy::StrategyResult {
+        use ferrotrade_model::{OrderRequest, OrderSide, Price, Quantity};
+        if self.step.get() != 0 || !ctx.is_synced(instrument) {
+            return Ok(());
+        }
+        let tick = ctx.instruments()[instrument.get()].tick_size.0;
+        let Some(bid) = ctx.book(instrument).best_bid() else { return Ok(()) };
+        let far = (bid.price.0 * 98 / 100) / tick * tick;
+        let mut request = OrderRequest::limit(instrument, OrderSide::Buy, Price(far), Quantity(self.rest_lots));
+        request.post_only = true;
+        self.resting = Some(ctx.submit(request));
+        self.step.set(lifecycle::RESTING);
+        Ok(())
+    }
+
+    fn on_order(
+        &mut self,
+        ctx: &mut dyn ferrotrade_strategy::Context,
+        event: &ferrotrade_model::OrderEvent,
+    ) -> ferrotrade_strategy::StrategyResult {
+        use ferrotrade_model::{OrderEventKind, OrderRequest, OrderSide, Price, Quantity};
+        let ours = Some(event.client_id) == self.resting;
+        match (self.step.get(), event.kind) {
+            (lifecycle::RESTING, OrderEventKind::Accepted(_)) if ours => {
+                let (tick, lot) = {
+                    let spec = &ctx.instruments()[event.instrument.get()];
+                    (spec.tick_size.0, spec.lot_size.0)
+                };
+                let price = ctx.order(event.client_id).map_or(0, |order| order.request.price.0);
+                if self.reprice {
+                    ctx.amend(event.client_id, Price((price * 99 / 100) / tick * tick), Quantity(self.rest_lots));
+                } else {
+                    ctx.amend(event.client_id, Price(price), Quantity(self.rest_lots - lot));
+                }
+                self.step.set(lifecycle::AMENDED);
+            }
+            (lifecycle::AMENDED, OrderEventKind::Replaced { .. }) if ours => {
+                ctx.cancel(event.client_id);
+                self.step.set(lifecycle::CANCELLED);
+            }
+            (lifecycle::CANCELLED, OrderEventKind::Canceled) if ours => {
+                let lot = ctx.instruments()[event.instrument.get()].lot_size.0;
+                let Some(ask) = ctx.book(event.instrument).best_ask() else {
+                    return Err(ferrotrade_strategy::StrategyError::new("no ask to take"));
+                };
+                self.take.set(ask.size.0 + lot);
+                ctx.submit(OrderRequest::market(event.instrument, OrderSide::Buy, Quantity(ask.size.0 + lot)));
+                self.step.set(lifecycle::TAKING);
+            }
+            (lifecycle::TAKING, _) if ctx.order(event.client_id).is_some_and(|order| order.status.is_terminal()) => {
+                self.step.set(lifecycle::DONE);
+            }
+            (_, OrderEventKind::Rejected(reason) | OrderEventKind::Denied(reason)) => {
+                return Err(ferrotrade_strategy::StrategyError::new(format!("lifecycle order refused: {reason:?}")));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// Hooks that stop once the [`Lifecycle`] strategy is done (a few ticks later, for the last events), or
+/// after 20 s whatever happened.
+pub struct UntilDone {
+    pub step: std::rc::Rc<std::cell::Cell<u8>>,
+    pub ticks: u32,
+    pub after_done: u32,
+}
+
+impl LiveHooks for UntilDone {
+    fn should_stop(&mut self) -> bool {
+        self.after_done >= 3 || self.ticks >= 200
+    }
+
+    fn on_status(&mut self, _status: &LiveStatus) {
+        self.ticks += 1;
+        if self.step.get() == lifecycle::DONE {
+            self.after_done += 1;
+        }
+    }
+}
+
+/// What the lifecycle run of one venue left: the engine's report, the venue's state, per client id the
+/// kinds of the order's journaled events in order, the step reached and the size the market order bought.
+pub struct LifecycleRun {
+    pub report: ferrotrade_live::LiveReport,
+    pub state: VenueState,
+    pub events: std::collections::BTreeMap<u64, Vec<String>>,
+    pub step: u8,
+    pub take: i64,
+}
+
+/// Runs [`Lifecycle`] alone in live mode against `venue` trading `market`, with the key pair written to a
+/// private key file.
+pub fn run_lifecycle(
+    venue: VenueThread,
+    market: &LiveMarket<'_>,
+    (rest_lots, reprice): (i64, bool),
+    key: &str,
+    secret: &str,
+) -> LifecycleRun {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("ft-lifecycle-{}-{}", market.venue, std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(dir.join("keys")).expect("dir");
+    let keys = dir.join("keys/keys.toml");
+    std::fs::write(&keys, format!("api_key = \"{key}\"\napi_secret = \"{secret}\"\n")).expect("write");
+    std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let config = live_config_for(&venue, &dir.join("run"), &keys, market, "");
+    let (step, take) = (std::rc::Rc::new(std::cell::Cell::new(0)), std::rc::Rc::new(std::cell::Cell::new(0)));
+    let strategy = Lifecycle {
+        instrument: format!("{}.{}", market.venue, market.symbol),
+        rest_lots,
+        reprice,
+        step: std::rc::Rc::clone(&step),
+        take: std::rc::Rc::clone(&take),
+        resting: None,
+    };
+    let mut hooks = UntilDone { step: std::rc::Rc::clone(&step), ticks: 0, after_done: 0 };
+    let report = ferrotrade_live::run(config, vec![Box::new(strategy)], &mut hooks).expect("run succeeds");
+    let state = venue.finish();
+    let journal =
+        std::fs::read_to_string(dir.join("run").join(ferrotrade_live::journal::JOURNAL_FILE)).expect("journal");
+    std::fs::remove_dir_all(&dir).ok();
+    let mut events: std::collections::BTreeMap<u64, Vec<String>> = std::collections::BTreeMap::new();
+    for line in journal.trim_end_matches('\0').lines() {
+        let record: serde_json::Value = serde_json::from_str(line).expect("journal line");
+        if let (Some(id), Some(kind)) = (record["id"].as_u64(), record["kind"]["k"].as_str()) {
+            events.entry(id).or_default().push(kind.to_owned());
+        }
+    }
+    LifecycleRun { report, state, events, step: step.get(), take: take.get() }
+}
+
+/// The checks every venue's lifecycle run must pass: the resting order submitted, accepted, replaced in
+/// place and cancelled; the market order filled in several parts; the venue agreeing on both and on the
+/// position.
+pub fn assert_lifecycle(run: &LifecycleRun, size_precision: u8) {
+    use ferrotrade_model::Decimal;
+    assert_eq!(run.step, lifecycle::DONE, "{:#?}\n{:?}", run.report, run.events);
+    let lives: Vec<Vec<&str>> = run.events.values().map(|life| life.iter().map(String::as_str).collect()).collect();
+    assert_eq!(lives.len(), 2, "{:?}", run.events);
+    assert_eq!(
+        lives[0],
+        ["submitted", "accepted", "pending_replace", "replaced", "pending_cancel", "canceled"],
+        "the resting order's life"
+    );
+    let fills = lives[1].iter().filter(|kind| **kind == "filled").count();
+    assert!(fills >= 2, "the market order took from several levels, filled in parts: {:?}", lives[1]);
+    assert_eq!(run.report.positions[0].quantity, run.take, "{:#?}", run.report);
+    let statuses: Vec<(&str, Decimal)> = run.state.orders.iter().map(|order| (order.status, order.filled)).collect();
+    assert!(statuses.contains(&("CANCELED", Decimal::ZERO)), "{statuses:?}");
+    assert!(statuses.contains(&("FILLED", Decimal::from_fixed(run.take, size_precision))), "{statuses:?}");
+}

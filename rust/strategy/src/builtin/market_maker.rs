@@ -23,6 +23,8 @@
 //!   `min_requote_interval_ms` after the side's previous submit or amend. Cancels are never delayed.
 //! - After a denial (risk chain) or rejection (venue) a side sends nothing for `reject_backoff_ms`, so a
 //!   refusal that will repeat (a position limit, a rate limit) does not turn into one order per book update.
+//!   An amend refused as invalid (a venue that cannot re-price in place, as Binance spot) pulls the order
+//!   instead: the side is quoted anew by cancel and new order.
 //! - An order is forgotten on its terminal event (denied, rejected, canceled, expired, completely filled);
 //!   the side is quoted again on the next book update (or at once after a fill, whose inventory change
 //!   moves the quotes).
@@ -35,7 +37,8 @@
 //! No allocation after `on_start`.
 
 use ferrotrade_model::{
-    ClientOrderId, Decimal, Fill, InstrumentIndex, OrderEvent, OrderEventKind, OrderRequest, OrderSide, Price, Quantity,
+    ClientOrderId, Decimal, Fill, InstrumentIndex, OrderEvent, OrderEventKind, OrderRequest, OrderSide, Price,
+    Quantity, RejectReason,
 };
 use serde::Deserialize;
 
@@ -395,7 +398,7 @@ impl Strategy for MarketMaker {
         Ok(())
     }
 
-    fn on_order(&mut self, _ctx: &mut dyn Context, event: &OrderEvent) -> StrategyResult {
+    fn on_order(&mut self, ctx: &mut dyn Context, event: &OrderEvent) -> StrategyResult {
         // Whatever changed, the next pass must look at the sides again.
         self.settled = false;
         let backoff_until = event.ts_recv.0.saturating_add(self.params.map_or(0, |params| params.reject_backoff_ns));
@@ -419,6 +422,16 @@ impl Strategy for MarketMaker {
                 quote.price = price;
                 quote.quantity = quantity.0;
                 quote.amend_pending = false;
+                false
+            }
+            // The venue cannot change this order that way (Binance spot re-prices only by cancel and new):
+            // pull it, and the side is quoted anew on the next update.
+            OrderEventKind::ReplaceRejected(RejectReason::InvalidAmend) => {
+                quote.amend_pending = false;
+                if !quote.cancel_pending {
+                    ctx.cancel(quote.id);
+                    quote.cancel_pending = true;
+                }
                 false
             }
             OrderEventKind::ReplaceRejected(_) => {
