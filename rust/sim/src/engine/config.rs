@@ -27,7 +27,7 @@
 //! max_position = 0.05
 //!
 //! [[strategy]]
-//! kind = "market_maker"               # or "trend", or "python" with class = "module:Class"
+//! kind = "market_maker"               # or "trend", "model_signal", or "python" with class = "module:Class"
 //! name = "mm"
 //! instrument = "binance-usdm.BTCUSDT"
 //! ```
@@ -36,7 +36,7 @@ use std::collections::BTreeMap;
 
 use ferrotrade_model::Decimal;
 use ferrotrade_risk::RiskConfig;
-use ferrotrade_strategy::builtin::{MarketMakerConfig, TrendConfig};
+use ferrotrade_strategy::builtin::{MarketMakerConfig, ModelSignalConfig, TrendConfig};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -147,6 +147,13 @@ pub enum StrategyConfig {
         /// The strategy's own keys.
         config: TrendConfig,
     },
+    /// `kind = "model_signal"`: trades an ML model's predictions.
+    ModelSignal {
+        /// Name in reports.
+        name: Option<String>,
+        /// The strategy's own keys.
+        config: ModelSignalConfig,
+    },
     /// `kind = "python"`: a Python class `module:Class` built with `params` as keyword arguments.
     Python {
         /// Name in reports.
@@ -165,6 +172,7 @@ impl StrategyConfig {
         match self {
             StrategyConfig::MarketMaker { name, .. }
             | StrategyConfig::Trend { name, .. }
+            | StrategyConfig::ModelSignal { name, .. }
             | StrategyConfig::Python { name, .. } => name.as_deref(),
         }
     }
@@ -195,12 +203,18 @@ impl StrategyConfig {
         let Value::Object(mut table) = value else {
             return Err(ConfigError::new(path, "expected a table"));
         };
-        let kind = take_string(&mut table, "kind", path)?
-            .ok_or_else(|| ConfigError::new(format!("{path}.kind"), "missing (market_maker, trend or python)"))?;
+        let kind = take_string(&mut table, "kind", path)?.ok_or_else(|| {
+            ConfigError::new(format!("{path}.kind"), "missing (market_maker, trend, model_signal or python)")
+        })?;
         let name = take_string(&mut table, "name", path)?;
         match kind.as_str() {
             "market_maker" => Ok(StrategyConfig::MarketMaker { name, config: typed(Value::Object(table), path)? }),
             "trend" => Ok(StrategyConfig::Trend { name, config: typed(Value::Object(table), path)? }),
+            "model_signal" => {
+                let config: ModelSignalConfig = typed(Value::Object(table), path)?;
+                config.validate().map_err(|error| ConfigError::new(format!("{path}.{}", error.key), error.message))?;
+                Ok(StrategyConfig::ModelSignal { name, config })
+            }
             "python" => {
                 let class = take_string(&mut table, "class", path)?.ok_or_else(|| {
                     ConfigError::new(format!("{path}.class"), "missing (\"package.module:ClassName\")")
@@ -220,7 +234,7 @@ impl StrategyConfig {
             }
             other => Err(ConfigError::new(
                 format!("{path}.kind"),
-                format!("unknown strategy kind {other:?} (known: market_maker, trend, python)"),
+                format!("unknown strategy kind {other:?} (known: market_maker, trend, model_signal, python)"),
             )),
         }
     }

@@ -1,4 +1,5 @@
-//! Built-in strategies: an inventory-skewed L2 [`MarketMaker`] and an EMA-crossover [`Trend`] follower.
+//! Built-in strategies: an inventory-skewed L2 [`MarketMaker`], an EMA-crossover [`Trend`] follower and a
+//! [`ModelSignal`] trader of an ML model's predictions (its configuration is in its own module docs).
 //!
 //! Both are configured from a TOML/JSON table (`#[serde(deny_unknown_fields)]`: a misspelt key is an error,
 //! not a silent default) whose sizes and limits are exact [`Decimal`]s. Construction validates what can be
@@ -52,9 +53,11 @@ use crate::traits::StrategyError;
 
 mod indicators;
 mod market_maker;
+mod model_signal;
 mod trend;
 
 pub use market_maker::{MarketMaker, MarketMakerConfig};
+pub use model_signal::{BridgeSettings, ModelSignal, ModelSignalConfig, SignalCounters, SignalOrderType, SignalSource};
 pub use trend::{Trend, TrendConfig, TrendOrderType, TrendSource};
 
 /// A configuration value is invalid: which key, and why.
