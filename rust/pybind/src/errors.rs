@@ -47,6 +47,13 @@ create_exception!(
     "An order event that the order state machine does not allow (an illegal transition, an overfill)."
 );
 
+create_exception!(
+    ferrotrade.exceptions,
+    ModelMismatchError,
+    ConfigError,
+    "A model whose card does not match the features the engine computes (names, order, clock, feature code version): refused at load."
+);
+
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = module.py();
     module.add("FerrotradeError", py.get_type::<FerrotradeError>())?;
@@ -57,6 +64,7 @@ pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("ConfigError", py.get_type::<ConfigError>())?;
     module.add("StrategyError", py.get_type::<StrategyError>())?;
     module.add("OrderStateError", py.get_type::<OrderStateError>())?;
+    module.add("ModelMismatchError", py.get_type::<ModelMismatchError>())?;
     Ok(())
 }
 

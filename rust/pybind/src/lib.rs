@@ -17,6 +17,8 @@ mod book;
 mod data;
 mod detach;
 mod errors;
+mod features;
+mod infer;
 mod live;
 
 /// The native core of ferrotrade.
@@ -28,5 +30,7 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     data::register(module)?;
     backtest::register(module)?;
     live::register(module)?;
+    features::register(module)?;
+    infer::register(module)?;
     Ok(())
 }

@@ -67,6 +67,10 @@ pub(crate) fn rust_strategies(entries: &[StrategyConfig]) -> PyResult<Vec<Box<dy
                 let name = name.clone().unwrap_or_else(|| unique_name("trend", &names));
                 Box::new(Trend::new(config.clone()).map_err(|error| config_error(&key, error))?.with_name(name))
             }
+            StrategyConfig::ModelSignal { name, config } => {
+                let name = name.clone().unwrap_or_else(|| unique_name("model_signal", &names));
+                Box::new(crate::infer::model_signal(config, &key)?.with_name(name))
+            }
             StrategyConfig::Python { .. } => continue,
         };
         names.push(strategy.name().to_owned());
