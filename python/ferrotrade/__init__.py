@@ -25,6 +25,7 @@ from ferrotrade.exceptions import (
     ConfigError,
     DataFormatError,
     FerrotradeError,
+    ModelMismatchError,
     OrderStateError,
     PrecisionError,
     SequenceGapError,
@@ -33,7 +34,7 @@ from ferrotrade.exceptions import (
 )
 
 if TYPE_CHECKING:
-    from ferrotrade import backtest, data, live, research
+    from ferrotrade import backtest, data, features, live, ml, research
     from ferrotrade.book import OrderBook
     from ferrotrade.strategy import Strategy
 
@@ -42,6 +43,7 @@ __all__ = [
     "ConfigError",
     "DataFormatError",
     "FerrotradeError",
+    "ModelMismatchError",
     "OrderBook",
     "OrderStateError",
     "PrecisionError",
@@ -53,7 +55,9 @@ __all__ = [
     "backtest",
     "data",
     "exceptions",
+    "features",
     "live",
+    "ml",
     "research",
 ]
 
@@ -63,7 +67,9 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "Strategy": ("ferrotrade.strategy", "Strategy"),
     "backtest": ("ferrotrade.backtest", None),
     "data": ("ferrotrade.data", None),
+    "features": ("ferrotrade.features", None),
     "live": ("ferrotrade.live", None),
+    "ml": ("ferrotrade.ml", None),
     "research": ("ferrotrade.research", None),
 }
 

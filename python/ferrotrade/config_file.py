@@ -48,7 +48,9 @@ def read_config(config: str | Path | Mapping[str, Any]) -> tuple[dict[str, Any],
         The file is missing or is not valid TOML (with line and column).
     """
     if isinstance(config, Mapping):
-        return copy.deepcopy(dict(config)), Path.cwd(), "<dict>"
+        data = copy.deepcopy(dict(config))
+        _resolve_model_paths(data, Path.cwd())
+        return data, Path.cwd(), "<dict>"
     path = Path(config)
     source = str(path)
     try:
@@ -58,4 +60,16 @@ def read_config(config: str | Path | Mapping[str, Any]) -> tuple[dict[str, Any],
         raise ConfigError(f"{source}: no such configuration file") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{source}: invalid TOML: {error}") from None
-    return data, path.resolve().parent, source
+    base_dir = path.resolve().parent
+    _resolve_model_paths(data, base_dir)
+    return data, base_dir, source
+
+
+def _resolve_model_paths(data: dict[str, Any], base_dir: Path) -> None:
+    """Make the ``model`` of every ``kind = "model_signal"`` strategy absolute (relative to ``base_dir``)."""
+    strategies = data.get("strategy")
+    if not isinstance(strategies, list):
+        return
+    for table in strategies:
+        if isinstance(table, dict) and table.get("kind") == "model_signal" and isinstance(table.get("model"), str):
+            table["model"] = str(base_dir / table["model"])

@@ -20,6 +20,7 @@ class                    raised when
 ``StrategyError``        a strategy callback failed; ``strategy``, ``ts``; the cause is its exception
 ``OrderStateError``      an order event the order state machine does not allow
 ``VenueError``           a venue refused the engine for good (bad key, unreachable endpoint)
+``ModelMismatchError``   a model whose card does not match the strategy's features (a ``ConfigError``)
 =======================  ==========================================================================
 
 Examples
@@ -34,6 +35,7 @@ from ferrotrade._core import (
     ConfigError,
     DataFormatError,
     FerrotradeError,
+    ModelMismatchError,
     OrderStateError,
     PrecisionError,
     SequenceGapError,
@@ -46,6 +48,7 @@ __all__ = [
     "ConfigError",
     "DataFormatError",
     "FerrotradeError",
+    "ModelMismatchError",
     "OrderStateError",
     "PrecisionError",
     "SequenceGapError",

@@ -44,7 +44,8 @@ def _named_errors(loaded: LoadedConfig) -> Iterator[None]:
     try:
         yield
     except ConfigError as error:
-        raise ConfigError(f"{loaded.source}: {error}") from None
+        # Keep the subclass (ModelMismatchError is a ConfigError callers may catch precisely).
+        raise type(error)(f"{loaded.source}: {error}") from None
     finally:
         sys.path.remove(str(loaded.base_dir))
 

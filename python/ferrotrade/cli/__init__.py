@@ -24,7 +24,7 @@ from typing import Annotated
 import typer
 
 from ferrotrade import __version__
-from ferrotrade.cli import backtest, data, live, optimize, venue
+from ferrotrade.cli import backtest, data, live, ml, optimize, venue
 
 __all__ = ["app", "main"]
 
@@ -40,6 +40,7 @@ app.command("optimize")(optimize.optimize_command)
 app.command("walk-forward")(optimize.walk_forward_command)
 app.command("live")(live.live_command)
 app.add_typer(venue.app, name="venue")
+app.add_typer(ml.app, name="ml")
 
 
 def _print_version(value: bool) -> None:

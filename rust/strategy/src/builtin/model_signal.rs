@@ -209,6 +209,8 @@ impl ModelSignalConfig {
         if self.order_timeout_ms == Some(0) {
             return Err(ConfigError::new("order_timeout_ms", "must be at least 1"));
         }
+        // The feature list, before any model is loaded for it (built again with the instrument's precisions).
+        FeatureSet::new(&self.feature_config(), 0, 0).map_err(|error| ConfigError::new("features", error.to_string()))?;
         Ok(())
     }
 }
