@@ -5,10 +5,10 @@ does not match the strategy's features is refused before the run starts."""
 from __future__ import annotations
 
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import polars as pl
 import pytest
 
 import ferrotrade as ft
@@ -38,7 +38,7 @@ def test_the_example_model_backtest_is_deterministic() -> None:
     sides = set(first.fills["side"].to_list())
     assert sides == {"buy", "sell"}
     assert all(abs(q / 0.5 - round(q / 0.5)) < 1e-9 for q in first.fills["quantity"].to_list())
-    assert first.fills["ts_recv"].min() >= pl.datetime(2023, 2, 13, time_zone="UTC")  # type: ignore[operator]
+    assert first.fills["ts_recv"].min() >= datetime(2023, 2, 13, tzinfo=UTC)  # type: ignore[operator]
 
 
 def test_a_model_trained_on_other_features_is_refused() -> None:
