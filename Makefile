@@ -13,7 +13,7 @@ DEMO_DATA := tests/data/sessions/binance-spot tests/data/sessions/binance-usdm t
 	tests/data/cryptofeed/BINANCE_FUTURES.ws.1.0 tests/data/bybit/2024-12-01_XRPUSDT_ob500.data \
 	tests/data/binance-vision
 
-.PHONY: demo test dev lint rust-test py-test stubs-check bench clean test-services
+.PHONY: demo test dev lint rust-test py-test stubs-check bench models clean test-services
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,17 +23,20 @@ $(VENV)/.dev-deps: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet "maturin>=1.9,<2" "polars>=1.20" "numpy>=1.26" "typer>=0.12" "rich>=13" \
 		"plotly>=6.0" "pytest>=8" "ruff>=0.8" "mypy>=1.13" "optuna>=5.0" "cmaes>=0.11" "psycopg[binary]>=3.2" \
 		"optuna-dashboard>=0.17"
+	$(BIN)/pip install --quiet "lightgbm>=4.0" "scikit-learn>=1.4" "skl2onnx>=1.17" "onnxmltools>=1.12" "onnx>=1.15" \
+		"onnxruntime>=1.17" "pyzmq>=25"
 	touch $@
 
 ## demo: build the wheel (release) and run the main job on the bundled real data
 demo: | $(BIN)/python
-	$(BIN)/pip install --quiet .
+	$(BIN)/pip install --quiet ".[ml]"
 	rm -rf $(DEMO_CATALOG)
 	$(BIN)/ferrotrade data import $(DEMO_DATA) --catalog $(DEMO_CATALOG)
 	$(BIN)/ferrotrade data info $(DEMO_CATALOG)
 	$(BIN)/ferrotrade data verify $(DEMO_DATA)
 	$(BIN)/ferrotrade backtest examples/backtest_trend_bars.toml --catalog $(DEMO_CATALOG) --report build/reports/trend_bars.html
 	$(BIN)/ferrotrade backtest examples/backtest_mm.toml --catalog $(DEMO_CATALOG) --report build/reports/market_maker.html
+	$(BIN)/ferrotrade backtest examples/backtest_model.toml --report build/reports/model_signal.html
 
 ## dev: build the extension in the dev profile into the venv (editable)
 dev: $(VENV)/.dev-deps
@@ -48,8 +51,9 @@ lint: $(VENV)/.dev-deps
 	$(BIN)/ruff check python tests benchmarks
 	$(BIN)/ruff format --check python tests benchmarks
 
-rust-test:
-	cargo test --workspace --exclude ferrotrade-pybind --locked
+# The inference tests load the ONNX Runtime library of the onnxruntime package in .venv, as the engine does.
+rust-test: $(VENV)/.dev-deps
+	FERROTRADE_PYTHON=$(CURDIR)/$(BIN)/python cargo test --workspace --exclude ferrotrade-pybind --locked
 
 stubs-check: dev
 	$(BIN)/mypy --strict python/ferrotrade
@@ -72,6 +76,11 @@ bench: $(VENV)/.dev-deps
 	$(BIN)/python benchmarks/backtest_mm.py
 	$(BIN)/python benchmarks/live_latency.py
 	$(BIN)/python benchmarks/optimize.py
+	$(BIN)/python benchmarks/inference.py
+
+## models: retrain the example model of models/ on the bundled real klines (deterministic)
+models: dev
+	$(BIN)/ferrotrade ml train examples/ml_train_bars.toml
 
 clean:
 	rm -rf $(VENV) build target
