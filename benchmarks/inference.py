@@ -21,6 +21,8 @@ Usage::
     python benchmarks/inference.py [--iterations 200000]
 """
 
+# ruff: noqa: PLC0415 - the ML libraries (optional extra `ml`) and rich load only when used
+
 from __future__ import annotations
 
 import argparse
@@ -51,8 +53,11 @@ def main() -> None:
     card = json.loads(MODEL.with_name("btcusdt_1h_gbm.card.json").read_text())
     rows = np.asarray(card["parity"]["sample"]["features"], dtype=np.float64)
     row = rows[0]
-    print(f"model: {MODEL.name}, {card['model_kind']}, {card['model_config']['params']['n_estimators']} trees, "
-          f"{len(card['features']['names'])} features; machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
+    print(
+        f"model: {MODEL.name}, {card['model_kind']}, {card['model_config']['params']['n_estimators']} trees, "
+        f"{len(card['features']['names'])} features; "
+        f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}"
+    )
 
     rust = _core.OnnxModel(str(MODEL), card["features"]["names"], json.dumps(card["features"]["clock"]))
     times = np.asarray(rust.time_predictions(row.tolist(), args.iterations, 10_000), dtype=np.float64)
@@ -74,14 +79,24 @@ def main() -> None:
         python[i] = time.perf_counter_ns() - started
     print(f"Python onnxruntime.run  {_percentiles(python)}")
     p99 = np.percentile(times, 99) / 1e3
-    print(f"Rust p99 {p99:.2f} us (budget 20 us: {'met' if p99 <= 20 else 'MISSED'}); "
-          f"Python/Rust p50 ratio {np.percentile(python, 50) / np.percentile(times, 50):.1f}x")
+    print(
+        f"Rust p99 {p99:.2f} us (budget 20 us: {'met' if p99 <= 20 else 'MISSED'}); "
+        f"Python/Rust p50 ratio {np.percentile(python, 50) / np.percentile(times, 50):.1f}x"
+    )
 
     target = os.environ.get("CARGO_TARGET_DIR", str(REPO / "target"))
-    subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "ferrotrade-features", "--example", "update_cost"],
-                   cwd=REPO, check=True)
-    output = subprocess.run([str(Path(target) / "release" / "examples" / "update_cost")], cwd=REPO, check=True,
-                            capture_output=True, text=True)
+    subprocess.run(
+        ["cargo", "build", "--release", "--quiet", "-p", "ferrotrade-features", "--example", "update_cost"],
+        cwd=REPO,
+        check=True,
+    )
+    output = subprocess.run(
+        [str(Path(target) / "release" / "examples" / "update_cost")],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     print("feature update cost (real USD-M depth + trades, book clock):")
     for line in output.stdout.splitlines():
         print(f"  {line}")

@@ -71,5 +71,9 @@ def _resolve_model_paths(data: dict[str, Any], base_dir: Path) -> None:
     if not isinstance(strategies, list):
         return
     for table in strategies:
-        if isinstance(table, dict) and table.get("kind") == "model_signal" and isinstance(table.get("model"), str):
+        if (
+            isinstance(table, dict)
+            and table.get("kind") == "model_signal"
+            and isinstance(table.get("model"), str)
+        ):
             table["model"] = str(base_dir / table["model"])

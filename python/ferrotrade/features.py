@@ -20,6 +20,8 @@ Examples
 (1416, 14)
 """
 
+# ruff: noqa: PLC0415 - the ML libraries (optional extra `ml`) and rich load only when used
+
 from __future__ import annotations
 
 import json

@@ -39,7 +39,8 @@ def test_book_clock_features_on_real_usdm_depth() -> None:
     frame = ft.features.compute(CATALOG, USDM, names, clock="book", progress=False)
     assert frame.height > 5_000
     imbalance = frame["book_imbalance_5"].drop_nans()
-    assert imbalance.min() >= -1 and imbalance.max() <= 1  # type: ignore[operator]
+    assert imbalance.min() >= -1
+    assert imbalance.max() <= 1
     assert frame["spread_bps"].drop_nans().min() > 0  # type: ignore[operator]
     # The microprice lies within the spread: |offset from mid| <= half the spread.
     inside = (frame["microprice_bps"].abs() <= frame["spread_bps"] / 2 + 1e-9).drop_nulls()
@@ -49,7 +50,8 @@ def test_book_clock_features_on_real_usdm_depth() -> None:
 def test_interval_clock_samples_every_second() -> None:
     frame = ft.features.compute(CATALOG, USDM, ["return_1"], clock=1000, progress=False)
     gaps = frame["ts"].diff().drop_nulls().unique().to_list()
-    assert len(gaps) == 1 and gaps[0].total_seconds() == 1.0
+    assert len(gaps) == 1
+    assert gaps[0].total_seconds() == 1.0
     assert 300 < frame.height < 400  # about six minutes
 
 

@@ -57,7 +57,10 @@ def test_a_model_trained_on_other_features_is_refused() -> None:
     ("change", "message"),
     [
         (lambda s: s.pop("model"), "model: missing"),
-        (lambda s: [s.pop(key) for key in ("long_entry", "long_exit", "short_entry", "short_exit")], "long_entry"),
+        (
+            lambda s: [s.pop(key) for key in ("long_entry", "long_exit", "short_entry", "short_exit")],
+            "long_entry",
+        ),
         (lambda s: s.update(model="/nonexistent/model.onnx"), "model card"),
         (lambda s: s.update(short_entry=0.6), "short_entry"),
         (lambda s: s.update(features=["rsx_14"]), "unknown feature"),

@@ -71,9 +71,11 @@ def test_the_example_model_answers_through_the_bridge(example_server: ModelServe
     for ts, (row, expected) in enumerate(zip(rows, want, strict=True)):
         assert client.request(ts, row) is not None
         answer = _wait(client)
-        assert answer is not None and abs(answer - expected) < 1e-6
+        assert answer is not None
+        assert abs(answer - expected) < 1e-6
     stats = client.stats()
-    assert stats["answered"] == len(rows) and stats["late"] == 0
+    assert stats["answered"] == len(rows)
+    assert stats["late"] == 0
     assert example_server.stats.answered == len(rows)
 
 

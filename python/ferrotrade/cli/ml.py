@@ -7,6 +7,8 @@ bridge requests until Ctrl-C. Expected errors (a bad configuration, a failed par
 line and exit with code 2.
 """
 
+# ruff: noqa: PLC0415 - the ML libraries (optional extra `ml`) and rich load only when used
+
 from __future__ import annotations
 
 import json
@@ -44,7 +46,8 @@ def train_command(
         return
     dataset = report.dataset
     _out.print(
-        f"dataset: {dataset.samples} samples, {dataset.warmup_dropped} warming up, {dataset.unlabeled_dropped} "
+        f"dataset: {dataset.samples} samples, {dataset.warmup_dropped} warming up, "
+        f"{dataset.unlabeled_dropped} "
         f"without a label -> {dataset.rows} rows ({report.train_rows} train, {report.purged_rows} purged, "
         f"{report.holdout_rows} holdout)"
     )
@@ -55,7 +58,8 @@ def train_command(
         table.add_row(*row)
     _out.print(table)
     _out.print(
-        f"parity: {report.parity['rows']} holdout rows, max |native - onnx| = {report.parity['max_abs_diff']:.2e}"
+        f"parity: {report.parity['rows']} holdout rows, "
+        f"max |native - onnx| = {report.parity['max_abs_diff']:.2e}"
     )
     _out.print(f"model: {report.model_path}\ncard:  {report.card_path}")
 
@@ -63,9 +67,12 @@ def train_command(
 @app.command("serve")
 def serve_command(
     model: Annotated[
-        str, typer.Argument(help="An .onnx model (card beside it) or package.module:factory.", show_default=False)
+        str,
+        typer.Argument(help="An .onnx model (card beside it) or package.module:factory.", show_default=False),
     ],
-    endpoint: Annotated[str, typer.Option("--endpoint", "-e", help="ZeroMQ endpoint to bind.")] = "tcp://127.0.0.1:5555",
+    endpoint: Annotated[
+        str, typer.Option("--endpoint", "-e", help="ZeroMQ endpoint to bind.")
+    ] = "tcp://127.0.0.1:5555",
 ) -> None:
     """Answer the engine's bridge requests (model_signal with bridge = {...}) until Ctrl-C."""
     from ferrotrade.ml.serve import ModelServer, load_predictor

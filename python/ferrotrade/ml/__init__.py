@@ -15,7 +15,8 @@ dataset                   :func:`build_dataset`, :class:`Dataset` (:mod:`ferrotr
 labels                    :mod:`ferrotrade.research.labels`
 purged k-fold, walk-fwd   :func:`purged_kfold`, :func:`walk_forward` (:mod:`ferrotrade.ml.cv`)
 training and metrics      :func:`train`, :class:`TrainReport` (:mod:`ferrotrade.ml.train`)
-ONNX export and card      :func:`to_onnx`, :func:`check_parity`, :class:`ParityError` (:mod:`ferrotrade.ml.export`)
+ONNX export and card      :func:`to_onnx`, :func:`check_parity`, :class:`ParityError`
+                          (:mod:`ferrotrade.ml.export`)
 model server              :class:`ModelServer` (:mod:`ferrotrade.ml.serve`)
 ========================  =============================================================================
 """

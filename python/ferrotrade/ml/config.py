@@ -137,7 +137,9 @@ def _table(data: dict[str, Any], key: str, required: bool = True) -> dict[str, A
     return value
 
 
-def _take(table: dict[str, Any], path: str, key: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+def _take(
+    table: dict[str, Any], path: str, key: str, kind: type | tuple[type, ...], default: Any = ...
+) -> Any:
     if key not in table:
         if default is ...:
             raise ConfigError(f"{path}.{key}: missing")
@@ -175,7 +177,11 @@ def _label(table: dict[str, Any]) -> LabelConfig:
         vertical=_take(table, "label", "vertical", str, "zero"),
     )
     _no_more(table, "label")
-    if kind == "triple_barrier" and label.volatility is None and (label.upper_bps is None or label.lower_bps is None):
+    if (
+        kind == "triple_barrier"
+        and label.volatility is None
+        and (label.upper_bps is None or label.lower_bps is None)
+    ):
         raise ConfigError("label.upper_bps: triple_barrier needs upper_bps and lower_bps, or volatility")
     if label.threshold_bps < 0:
         raise ConfigError("label.threshold_bps: must not be negative")
@@ -220,7 +226,9 @@ def _parse(data: dict[str, Any], base_dir: Path, source: str) -> TrainConfig:
     try:
         clock = clock_value(raw_clock)
     except (TypeError, ValueError, AttributeError):
-        raise ConfigError(f"features.clock: {raw_clock!r} is not 'bars', 'book' or {{ interval_ms = N }}") from None
+        raise ConfigError(
+            f"features.clock: {raw_clock!r} is not 'bars', 'book' or {{ interval_ms = N }}"
+        ) from None
     features = _take(section, "features", "features", list)
     if not features or not all(isinstance(name, str) for name in features):
         raise ConfigError("features.features: expected a non-empty list of feature names")

@@ -38,7 +38,9 @@ __all__ = ["Split", "check_no_leakage", "purged_kfold", "walk_forward"]
 Split = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
 
 
-def _validate(ts: npt.ArrayLike, label_end: npt.ArrayLike, folds: int, embargo: int) -> tuple[np.ndarray, np.ndarray]:
+def _validate(
+    ts: npt.ArrayLike, label_end: npt.ArrayLike, folds: int, embargo: int
+) -> tuple[np.ndarray, np.ndarray]:
     times = np.asarray(ts)
     ends = np.asarray(label_end)
     if times.shape != ends.shape or times.ndim != 1:
@@ -56,16 +58,21 @@ def _validate(ts: npt.ArrayLike, label_end: npt.ArrayLike, folds: int, embargo: 
     return times, ends
 
 
-def _purge(candidates: np.ndarray, times: np.ndarray, ends: np.ndarray, test: np.ndarray, embargo: int) -> np.ndarray:
+def _purge(
+    candidates: np.ndarray, times: np.ndarray, ends: np.ndarray, test: np.ndarray, embargo: int
+) -> np.ndarray:
     """Training candidates minus those overlapping the test period and the embargo after it."""
     start, stop = times[test[0]], ends[test].max()
     overlapping = (times[candidates] <= stop) & (ends[candidates] >= start)
     last = test[-1]
     embargoed = (candidates > last) & (candidates <= last + embargo)
-    return candidates[~overlapping & ~embargoed]
+    kept: np.ndarray = candidates[~overlapping & ~embargoed]
+    return kept
 
 
-def purged_kfold(ts: npt.ArrayLike, label_end: npt.ArrayLike, folds: int = 5, embargo: int = 0) -> Iterator[Split]:
+def purged_kfold(
+    ts: npt.ArrayLike, label_end: npt.ArrayLike, folds: int = 5, embargo: int = 0
+) -> Iterator[Split]:
     """Purged, embargoed k-fold splits over time-ordered samples.
 
     Parameters
@@ -89,7 +96,9 @@ def purged_kfold(ts: npt.ArrayLike, label_end: npt.ArrayLike, folds: int = 5, em
         yield _purge(candidates, times, ends, test, embargo), test
 
 
-def walk_forward(ts: npt.ArrayLike, label_end: npt.ArrayLike, folds: int = 4, embargo: int = 0) -> Iterator[Split]:
+def walk_forward(
+    ts: npt.ArrayLike, label_end: npt.ArrayLike, folds: int = 4, embargo: int = 0
+) -> Iterator[Split]:
     """Expanding-window walk-forward splits: train on the past only, test on the next block.
 
     The samples are cut into ``folds + 1`` blocks; split ``k`` tests block ``k`` and trains on blocks

@@ -12,15 +12,19 @@ the engine than in research is never written.
 :func:`write_card` writes ``NAME.card.json`` beside ``NAME.onnx``: what the model is, the features it takes
 (names, order, clock, feature code version), the training data (range, rows, hash), the label, the metrics,
 library versions and opsets, and the parity it passed. It holds no wall-clock time: training the same
-configuration on the same data with the same libraries writes the same card. The Rust engine refuses the model at load unless the
+configuration on the same data with the same libraries writes the same card. The Rust engine refuses the
+model at load unless the
 card matches the strategy's features and the file's SHA-256.
 """
+
+# ruff: noqa: PLC0415 - the ML libraries (optional extra `ml`) and rich load only when used
 
 from __future__ import annotations
 
 import hashlib
 import importlib.metadata
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -144,20 +148,42 @@ def check_parity(model: Any, onnx_bytes: bytes, x: npt.NDArray[np.float32]) -> d
     if not worst <= PARITY_TOLERANCE:
         row = int(np.unravel_index(np.argmax(diff), diff.shape)[0])
         raise ParityError(
-            f"ONNX export differs from the native model by {worst:.3g} (> {PARITY_TOLERANCE}) at held-out row "
-            f"{row}: native {native[row].tolist()} vs ONNX {exported[row].tolist()}; the model was not written"
+            f"ONNX export differs from the native model by {worst:.3g} (> {PARITY_TOLERANCE}) at held-out "
+            f"row {row}: native {native[row].tolist()} vs ONNX {exported[row].tolist()}; the model was not "
+            "written"
         )
     return {"rows": len(x), "max_abs_diff": worst, "tolerance": PARITY_TOLERANCE}
 
 
 def _versions() -> dict[str, str]:
     out = {"ferrotrade": __version__}
-    for package in ("lightgbm", "scikit-learn", "skl2onnx", "onnxmltools", "onnx", "onnxruntime", "numpy", "polars"):
+    for package in (
+        "lightgbm",
+        "scikit-learn",
+        "skl2onnx",
+        "onnxmltools",
+        "onnx",
+        "onnxruntime",
+        "numpy",
+        "polars",
+    ):
         try:
             out[package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:
             continue
     return out
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN or infinity replaced by ``None`` (JSON has neither; a metric undefined on a
+    fold, such as ROC AUC with one class, is recorded as null)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
 
 
 def write_card(path: Path, onnx_bytes: bytes, card: dict[str, Any]) -> Path:
@@ -187,10 +213,12 @@ def write_card(path: Path, onnx_bytes: bytes, card: dict[str, Any]) -> Path:
         "model_file": path.name,
         "model_sha256": hashlib.sha256(onnx_bytes).hexdigest(),
         "input": {"name": INPUT_NAME, "dtype": "float32", "shape": [None, len(card["features"]["names"])]},
-        "outputs": {"probabilities": "probabilities", "label": "label"} if classifier else {"value": "variable"},
+        "outputs": {"probabilities": "probabilities", "label": "label"}
+        if classifier
+        else {"value": "variable"},
         "opset": TARGET_OPSET,
         "libraries": _versions(),
     }
     card_path = path.with_name(f"{path.stem}.card.json")
-    card_path.write_text(json.dumps(full, indent=2, sort_keys=False) + "\n")
+    card_path.write_text(json.dumps(_finite(full), indent=2, allow_nan=False) + "\n")
     return card_path

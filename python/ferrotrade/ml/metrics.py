@@ -5,6 +5,8 @@ and the hit rate of the signal's direction on the realized forward return. Regre
 the information coefficient (Spearman rank correlation of prediction and outcome).
 """
 
+# ruff: noqa: PLC0415 - the ML libraries (optional extra `ml`) and rich load only when used
+
 from __future__ import annotations
 
 import math
@@ -39,13 +41,15 @@ def classification_metrics(
         "log_loss": float(log_loss(y, probabilities, labels=classes)),
         "base_rate": {str(c): float(np.mean(y == c)) for c in classes},
     }
-    try:
-        if len(classes) == 2:
-            out["roc_auc"] = float(roc_auc_score(y, probabilities[:, 1]))
-        else:
+    if len(np.unique(y)) < 2:
+        out["roc_auc"] = None  # undefined on a fold with one class only
+    elif len(classes) == 2:
+        out["roc_auc"] = float(roc_auc_score(y, probabilities[:, 1]))
+    else:
+        try:
             out["roc_auc"] = float(roc_auc_score(y, probabilities, multi_class="ovr", labels=classes))
-    except ValueError:
-        out["roc_auc"] = None  # a fold with one class only
+        except ValueError:
+            out["roc_auc"] = None  # a class missing from this fold
     return out
 
 

@@ -19,6 +19,8 @@ model's decisions on float32 inputs (all the engine feeds it) are unchanged, and
 branches bit for bit.
 """
 
+# ruff: noqa: PLC0415 - the ML libraries (optional extra `ml`) and rich load only when used
+
 from __future__ import annotations
 
 import re
@@ -105,7 +107,11 @@ def snap_thresholds_to_float32(model: Any) -> None:
 
 
 def fit_model(
-    config: ModelConfig, classification: bool, seed: int, x: npt.NDArray[np.float32], y: npt.NDArray[np.float64]
+    config: ModelConfig,
+    classification: bool,
+    seed: int,
+    x: npt.NDArray[np.float32],
+    y: npt.NDArray[np.float64],
 ) -> Any:
     """Build and fit one ``[[model]]`` on float32 features (as the engine will feed it).
 

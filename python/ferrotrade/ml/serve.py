@@ -7,7 +7,8 @@ binds a ROUTER socket; each request frame arrives behind the client's identity f
 it. The framing (``FTRQ`` requests, ``FTRP`` replies, little-endian) is specified in the Rust crate
 ``ferrotrade-infer`` (``bridge::wire``) and mirrored by :func:`decode_request` and :func:`encode_reply`.
 
-A model is anything with ``predict(features) -> float`` for one ``float64`` vector in the card's feature order:
+A model is anything with ``predict(features) -> float`` for one ``float64`` vector in the card's feature
+order:
 :class:`OnnxPredictor` wraps an exported model (the signal is the expected class value, as in the engine), and
 ``--model package.module:factory`` builds any Python model (a PyTorch module, an ensemble) from a factory.
 
@@ -19,6 +20,8 @@ Examples
 >>> decode_reply(encode_reply(7, 0.25))
 (7, 0.25, None)
 """
+
+# ruff: noqa: PLC0415 - the ML libraries (optional extra `ml`) and rich load only when used
 
 from __future__ import annotations
 
@@ -70,7 +73,9 @@ def decode_request(frame: bytes) -> tuple[int, int, list[float]]:
     if magic != b"FTRQ" or version != 1:
         raise ValueError("not a version 1 request frame")
     if len(frame) != _REQUEST.size + 8 * count:
-        raise ValueError(f"a request of {count} features has {_REQUEST.size + 8 * count} bytes, got {len(frame)}")
+        raise ValueError(
+            f"a request of {count} features has {_REQUEST.size + 8 * count} bytes, got {len(frame)}"
+        )
     return seq, ts, list(struct.unpack_from(f"<{count}d", frame, _REQUEST.size))
 
 
@@ -203,7 +208,7 @@ class ModelServer:
                 try:
                     reply = encode_reply(seq, self.predictor.predict(np.asarray(features, dtype=np.float64)))
                     self.stats.answered += 1
-                except Exception as error:  # noqa: BLE001 - a model failure is answered, not fatal to the server
+                except Exception as error:
                     reply = encode_reply(seq, None, f"{type(error).__name__}: {error}")
                     self.stats.errors += 1
                 self._socket.send_multipart([identity, reply])

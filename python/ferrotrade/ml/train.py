@@ -12,6 +12,8 @@
    :class:`~ferrotrade.ml.export.ParityError`), and write the model and its card.
 """
 
+# ruff: noqa: PLC0415 - the ML libraries (optional extra `ml`) and rich load only when used
+
 from __future__ import annotations
 
 import os
@@ -27,7 +29,14 @@ from ferrotrade.features import FEATURE_CODE_VERSION
 from ferrotrade.ml.config import ModelConfig, TrainConfig, load_train_config
 from ferrotrade.ml.cv import purged_kfold, walk_forward
 from ferrotrade.ml.dataset import Dataset, build_dataset
-from ferrotrade.ml.export import check_parity, is_classifier, native_outputs, onnx_outputs, to_onnx, write_card
+from ferrotrade.ml.export import (
+    check_parity,
+    is_classifier,
+    native_outputs,
+    onnx_outputs,
+    to_onnx,
+    write_card,
+)
 from ferrotrade.ml.metrics import classification_metrics, regression_metrics
 from ferrotrade.ml.models import fit_model
 
@@ -64,14 +73,22 @@ class TrainReport:
         return rows
 
 
-def _score(config: TrainConfig, model: Any, x: npt.NDArray[np.float32], y: npt.NDArray[np.float64], classes: list[float]) -> dict[str, Any]:
+def _score(
+    config: TrainConfig,
+    model: Any,
+    x: npt.NDArray[np.float32],
+    y: npt.NDArray[np.float64],
+    classes: list[float],
+) -> dict[str, Any]:
     outputs = native_outputs(model, x)
     if config.label.is_classification:
         return classification_metrics(y, outputs, classes)
     return regression_metrics(y, outputs[:, 0])
 
 
-def _fit(config: TrainConfig, spec: ModelConfig, x: npt.NDArray[np.float32], y: npt.NDArray[np.float64]) -> Any:
+def _fit(
+    config: TrainConfig, spec: ModelConfig, x: npt.NDArray[np.float32], y: npt.NDArray[np.float64]
+) -> Any:
     return fit_model(spec, config.label.is_classification, config.seed, x, y)
 
 
@@ -117,7 +134,9 @@ def train(config: str | Path | Mapping[str, Any] | TrainConfig, *, progress: boo
     ts, ends = dataset.ts[train_part], dataset.label_end[train_part]
     splits: list[tuple[str, Any]] = [("cv", list(purged_kfold(ts, ends, config.cv_folds, config.embargo)))]
     if config.walk_forward_folds:
-        splits.append(("walk_forward", list(walk_forward(ts, ends, config.walk_forward_folds, config.embargo))))
+        splits.append(
+            ("walk_forward", list(walk_forward(ts, ends, config.walk_forward_folds, config.embargo)))
+        )
     steps = len(config.models) * (sum(len(folds) for _, folds in splits) + 1) + 1
     bar: Any = None
     if progress:
@@ -166,7 +185,10 @@ def train(config: str | Path | Mapping[str, Any] | TrainConfig, *, progress: boo
 
 def _mean(folds: list[dict[str, Any]]) -> dict[str, float]:
     keys = {key for fold in folds for key, value in fold.items() if isinstance(value, float)}
-    return {key: float(np.mean([fold[key] for fold in folds if isinstance(fold.get(key), float)])) for key in sorted(keys)}
+    return {
+        key: float(np.mean([fold[key] for fold in folds if isinstance(fold.get(key), float)]))
+        for key in sorted(keys)
+    }
 
 
 def _iso(ns: int) -> str:
@@ -175,7 +197,9 @@ def _iso(ns: int) -> str:
 
 def _card(report: TrainReport, spec: ModelConfig, model: Any, classes: list[float]) -> dict[str, Any]:
     config, dataset = report.config, report.dataset
-    params = {key: value for key, value in model.get_params().items() if isinstance(value, (int, float, str, bool))}
+    params = {
+        key: value for key, value in model.get_params().items() if isinstance(value, (int, float, str, bool))
+    }
     return {
         "name": config.export_name,
         "model_kind": f"{type(model).__module__.split('.')[0]}.{type(model).__name__}",
@@ -209,14 +233,21 @@ def _card(report: TrainReport, spec: ModelConfig, model: Any, classes: list[floa
             "seed": config.seed,
         },
         "cv": {
-            "purged_kfold": {"folds": config.cv_folds, "embargo": config.embargo, "mean": _mean(report.cv[spec.name])},
+            "purged_kfold": {
+                "folds": config.cv_folds,
+                "embargo": config.embargo,
+                "mean": _mean(report.cv[spec.name]),
+            },
             "walk_forward": {
                 "folds": config.walk_forward_folds,
                 "mean": _mean(report.walk_forward.get(spec.name, [])),
             },
         },
-        "metrics": {"holdout": report.holdout[spec.name], "other_models_holdout": {
-            name: metrics for name, metrics in report.holdout.items() if name != spec.name
-        }},
+        "metrics": {
+            "holdout": report.holdout[spec.name],
+            "other_models_holdout": {
+                name: metrics for name, metrics in report.holdout.items() if name != spec.name
+            },
+        },
         "parity": report.parity,
     }

@@ -94,7 +94,13 @@ def direction(frame: pl.DataFrame, horizon: int, threshold_bps: float = 0.0) -> 
     else:
         threshold = np.log1p(threshold_bps / 1e4)
         label = (
-            pl.when(ret.is_null()).then(None).when(ret > threshold).then(1).when(ret < -threshold).then(-1).otherwise(0)
+            pl.when(ret.is_null())
+            .then(None)
+            .when(ret > threshold)
+            .then(1)
+            .when(ret < -threshold)
+            .then(-1)
+            .otherwise(0)
         )
     return returns.with_columns(label=label.cast(pl.Int8))
 

@@ -47,9 +47,9 @@ fn rows() -> Vec<EventRow> {
             end: None,
         })
         .collect();
-    let mut stream = EventStream::open(&catalog, &specs, 1 << 16).expect("stream");
+    let stream = EventStream::open(&catalog, &specs, 1 << 16).expect("stream");
     let mut rows = Vec::new();
-    while let Some(chunk) = stream.next() {
+    for chunk in stream {
         rows.extend_from_slice(&chunk.expect("chunk").rows);
     }
     rows
@@ -59,6 +59,7 @@ fn rows() -> Vec<EventRow> {
 fn replay(rows: &[EventRow], loops: usize, mut set: Option<&mut FeatureSet>) -> (f64, u64) {
     let mut samples = 0_u64;
     let mut checksum = 0.0;
+    #[allow(clippy::disallowed_methods, reason = "a benchmark measures wall-clock time")]
     let started = Instant::now();
     for _ in 0..loops {
         let mut book = OrderBook::new();

@@ -5,6 +5,7 @@
 //! with the formula as written in the literature (Wilder 1978 for RSI and ATR, Appel for MACD, Lane for the
 //! stochastic, Bollinger's bands with the population deviation, Granville's OBV), so a shortcut in the
 //! streaming code (running sums, Welford updates, incremental weights) cannot hide an error.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use ferrotrade_features::indicators::{Atr, Bollinger, Ema, Macd, Obv, RollingVwap, Rsi, Sma, Stochastic, Wma};
 

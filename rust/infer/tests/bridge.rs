@@ -5,6 +5,7 @@
 //! `ModelServer`, pyzmq over libzmq) in `tests/ml/test_serve.py`, through this same client. A server
 //! written with zeromq-rs's ROUTER socket cannot stand in for it: in our trials it lost the reply that
 //! followed one it had delayed, while the engine's DEALER lost none of 200 answers from libzmq's ROUTER.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 

@@ -5,7 +5,7 @@
 //!
 //! The library is found as the engine finds it: `FERROTRADE_ONNXRUNTIME`, else the Python package
 //! (`make rust-test` points both at the project's `.venv`).
-#![allow(unsafe_code)]
+#![allow(unsafe_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::{Path, PathBuf};

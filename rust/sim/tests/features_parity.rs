@@ -4,6 +4,7 @@
 //!
 //! The data is the test catalog (tests/data/catalog, see tests/data/SOURCES.md): six minutes of a real Binance
 //! USD-M BTCUSDT depth and trade stream, and two months of real hourly Binance spot BTCUSDT klines.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -1,6 +1,7 @@
 //! The model-signal strategy against a scripted signal source: the thresholds and their hysteresis move
 //! the target position, market orders trade the difference, limit orders sit `offset_bps` behind the touch
 //! and are re-sent after their timeout, warm-up samples are never predicted, and bad settings are refused.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
@@ -66,7 +67,11 @@ fn bar(ctx: &TestContext, close: i64) -> Bar {
 }
 
 /// Sends one bar and returns the orders the strategy submitted.
-fn on_bar(strategy: &mut ModelSignal, ctx: &mut TestContext, close: i64) -> Vec<(ClientOrderId, ferrotrade_model::OrderRequest)> {
+fn on_bar(
+    strategy: &mut ModelSignal,
+    ctx: &mut TestContext,
+    close: i64,
+) -> Vec<(ClientOrderId, ferrotrade_model::OrderRequest)> {
     ctx.advance_ms(3_600_000);
     let bar = bar(ctx, close);
     strategy.on_bar(ctx, InstrumentIndex(0), &bar).expect("on_bar");
@@ -89,7 +94,10 @@ fn thresholds_with_hysteresis_move_the_position() {
     assert!(seen.lock().unwrap().is_empty());
     let expect = |orders: &[(ClientOrderId, ferrotrade_model::OrderRequest)], side, quantity| {
         assert_eq!(orders.len(), 1, "{orders:?}");
-        assert_eq!((orders[0].1.side, orders[0].1.quantity, orders[0].1.order_type), (side, Quantity(quantity), OrderType::Market));
+        assert_eq!(
+            (orders[0].1.side, orders[0].1.quantity, orders[0].1.order_type),
+            (side, Quantity(quantity), OrderType::Market)
+        );
         orders[0].0
     };
     // 0.6 >= long_entry: buy 0.01.
@@ -113,14 +121,18 @@ fn thresholds_with_hysteresis_move_the_position() {
     // The features are the feature library's: return_1 of the second bar.
     assert!((seen[0][0] - (601_000.0_f64 / 600_000.0).ln()).abs() < 1e-12);
     let counters = strategy.counters();
-    assert_eq!((counters.samples, counters.warmup, counters.requests, counters.signals, counters.orders), (7, 1, 6, 6, 4));
+    assert_eq!(
+        (counters.samples, counters.warmup, counters.requests, counters.signals, counters.orders),
+        (7, 1, 6, 6, 4)
+    );
 }
 
 #[test]
 fn limit_orders_sit_behind_the_touch_and_are_resent_after_their_timeout() {
     let mut ctx = TestContext::usdm_btcusdt();
     ctx.set_touch(600_000, 600_010);
-    let (mut strategy, _) = strategy(config("order_type = \"limit\"\noffset_bps = 10\norder_timeout_ms = 1000"), &[0.7]);
+    let (mut strategy, _) =
+        strategy(config("order_type = \"limit\"\noffset_bps = 10\norder_timeout_ms = 1000"), &[0.7]);
     strategy.on_start(&mut ctx).expect("start");
     on_bar(&mut strategy, &mut ctx, 600_000);
     let orders = on_bar(&mut strategy, &mut ctx, 601_000);
@@ -143,16 +155,17 @@ fn limit_orders_sit_behind_the_touch_and_are_resent_after_their_timeout() {
 #[test]
 fn bad_settings_name_the_key() {
     let refused = |extra: &str, key: &str| {
-        let text = format!(
-            "instrument = \"binance-usdm.BTCUSDT\"\nclock = \"bars\"\norder_size = 0.01\n{extra}"
-        );
+        let text = format!("instrument = \"binance-usdm.BTCUSDT\"\nclock = \"bars\"\norder_size = 0.01\n{extra}");
         let config: ModelSignalConfig = toml::from_str(&text).expect("parses");
         let error = config.validate().expect_err("refused");
         assert_eq!(error.key, key, "{error}");
     };
     refused("model = \"m.onnx\"\nfeatures = [\"rsi_14\"]", "long_entry");
     refused("features = [\"rsi_14\"]\nlong_entry = 0.6", "model");
-    refused("model = \"m.onnx\"\nbridge = { endpoint = \"tcp://127.0.0.1:1\", timeout_ms = 5 }\nfeatures = [\"rsi_14\"]\nlong_entry = 0.6", "bridge");
+    refused(
+        "model = \"m.onnx\"\nbridge = { endpoint = \"tcp://127.0.0.1:1\", timeout_ms = 5 }\nfeatures = [\"rsi_14\"]\nlong_entry = 0.6",
+        "bridge",
+    );
     refused("model = \"m.onnx\"\nfeatures = [\"rsi_14\"]\nlong_entry = 0.6\nshort_entry = 0.7", "short_entry");
     refused("model = \"m.onnx\"\nfeatures = [\"rsi_14\"]\nlong_entry = 0.6\nlong_exit = 0.7", "long_exit");
     refused("model = \"m.onnx\"\nfeatures = [\"book_imbalance_5\"]\nlong_entry = 0.6", "features");

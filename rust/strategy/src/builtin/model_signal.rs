@@ -210,7 +210,8 @@ impl ModelSignalConfig {
             return Err(ConfigError::new("order_timeout_ms", "must be at least 1"));
         }
         // The feature list, before any model is loaded for it (built again with the instrument's precisions).
-        FeatureSet::new(&self.feature_config(), 0, 0).map_err(|error| ConfigError::new("features", error.to_string()))?;
+        FeatureSet::new(&self.feature_config(), 0, 0)
+            .map_err(|error| ConfigError::new("features", error.to_string()))?;
         Ok(())
     }
 }
@@ -237,6 +238,14 @@ pub struct SignalCounters {
     pub signals: u64,
     /// Orders sent.
     pub orders: u64,
+}
+
+/// A market event for the feature set.
+#[derive(Debug, Clone, Copy)]
+enum Event<'a> {
+    Book,
+    Trade(&'a Trade),
+    Bar(&'a Bar),
 }
 
 /// The last sample the feature set emitted (copied out of its callback).
@@ -326,6 +335,22 @@ impl ModelSignal {
     #[must_use]
     pub fn target(&self) -> Quantity {
         Quantity(self.target)
+    }
+
+    /// Feeds one event of the strategy's instrument to the feature set, then predicts and acts.
+    fn feed(&mut self, ctx: &mut dyn Context, instrument: InstrumentIndex, event: Event<'_>) -> StrategyResult {
+        if self.params.map(|params| params.instrument) != Some(instrument) {
+            return Ok(());
+        }
+        let (Some(set), latest) = (self.set.as_mut(), &mut self.latest) else { return Ok(()) };
+        let keep = &mut |sample: &ferrotrade_features::Sample<'_>| latest.keep(sample);
+        match event {
+            Event::Book => set.on_book(ctx.now(), ctx.book(instrument), keep),
+            Event::Trade(trade) => set.on_trade(trade, keep),
+            Event::Bar(bar) => set.on_bar(bar, keep),
+        }
+        self.counters.samples = set.samples();
+        self.after_event(ctx)
     }
 
     /// After the feature set saw an event: predict the new sample, act on any signal that arrived.
@@ -467,33 +492,15 @@ impl Strategy for ModelSignal {
     }
 
     fn on_book(&mut self, ctx: &mut dyn Context, instrument: InstrumentIndex) -> StrategyResult {
-        if !self.params.is_some_and(|p| p.instrument == instrument) {
-            return Ok(());
-        }
-        let (Some(set), latest) = (self.set.as_mut(), &mut self.latest) else { return Ok(()) };
-        set.on_book(ctx.now(), ctx.book(instrument), &mut |sample| latest.keep(sample));
-        self.counters.samples = set.samples();
-        self.after_event(ctx)
+        self.feed(ctx, instrument, Event::Book)
     }
 
     fn on_trade(&mut self, ctx: &mut dyn Context, instrument: InstrumentIndex, trade: &Trade) -> StrategyResult {
-        if !self.params.is_some_and(|p| p.instrument == instrument) {
-            return Ok(());
-        }
-        let (Some(set), latest) = (self.set.as_mut(), &mut self.latest) else { return Ok(()) };
-        set.on_trade(trade, &mut |sample| latest.keep(sample));
-        self.counters.samples = set.samples();
-        self.after_event(ctx)
+        self.feed(ctx, instrument, Event::Trade(trade))
     }
 
     fn on_bar(&mut self, ctx: &mut dyn Context, instrument: InstrumentIndex, bar: &Bar) -> StrategyResult {
-        if !self.params.is_some_and(|p| p.instrument == instrument) {
-            return Ok(());
-        }
-        let (Some(set), latest) = (self.set.as_mut(), &mut self.latest) else { return Ok(()) };
-        set.on_bar(bar, &mut |sample| latest.keep(sample));
-        self.counters.samples = set.samples();
-        self.after_event(ctx)
+        self.feed(ctx, instrument, Event::Bar(bar))
     }
 
     fn on_timer(&mut self, ctx: &mut dyn Context, timer: TimerId) -> StrategyResult {
