@@ -10,7 +10,7 @@
 //! [`BatchRunner::drain`] as often as the caller likes, so memory stays bounded on long streams.
 
 use ferrotrade_book::OrderBook;
-use ferrotrade_model::{EventChunk, EventRow, InstrumentIndex, RowKind, Trade, flags};
+use ferrotrade_model::{EventChunk, InstrumentIndex, RowKind, flags};
 
 use crate::error::FeatureError;
 use crate::set::{FeatureSet, Sample};
@@ -110,7 +110,7 @@ impl BatchRunner {
                         self.set.on_book(row.ts_recv, &self.book, &mut emit);
                     }
                 }
-                RowKind::Trade => self.set.on_trade(&trade_of(row), &mut emit),
+                RowKind::Trade => self.set.on_trade(&row.trade(), &mut emit),
                 RowKind::Bar => {
                     if let Some(bar) = usize::try_from(row.aux).ok().and_then(|index| chunk.bars.get(index)) {
                         self.set.on_bar(bar, &mut emit);
@@ -126,18 +126,5 @@ impl BatchRunner {
     pub fn drain(&mut self) -> FeatureTable {
         let columns = self.set.names().len();
         std::mem::replace(&mut self.table, FeatureTable::with_columns(columns))
-    }
-}
-
-/// The trade a trade row holds (as the backtest engine builds it for `on_trade`).
-#[must_use]
-pub fn trade_of(row: &EventRow) -> Trade {
-    Trade {
-        ts_event: row.ts_event,
-        ts_recv: row.ts_recv,
-        trade_id: (row.aux != EventRow::NO_TRADE_ID).then_some(row.aux),
-        price: row.price,
-        size: row.size,
-        aggressor: row.aggressor(),
     }
 }

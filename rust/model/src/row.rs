@@ -16,7 +16,7 @@
 //! prices have more fields than a row holds and are rare (one per minute or second), so their rows point
 //! into side tables carried next to the rows.
 
-use crate::events::{AggressorSide, Bar, BookSide, MarkPrice};
+use crate::events::{AggressorSide, Bar, BookSide, MarkPrice, Trade};
 use crate::fixed::{Price, Quantity};
 use crate::order::InstrumentIndex;
 use crate::time::UnixNanos;
@@ -71,6 +71,20 @@ impl EventRow {
     #[must_use]
     pub const fn book_side(&self) -> BookSide {
         if self.side == BookSide::Ask as u8 { BookSide::Ask } else { BookSide::Bid }
+    }
+
+    /// The trade a trade row holds (the one `on_trade` callbacks receive).
+    #[inline]
+    #[must_use]
+    pub const fn trade(&self) -> Trade {
+        Trade {
+            ts_event: self.ts_event,
+            ts_recv: self.ts_recv,
+            trade_id: if self.aux == EventRow::NO_TRADE_ID { None } else { Some(self.aux) },
+            price: self.price,
+            size: self.size,
+            aggressor: self.aggressor(),
+        }
     }
 
     /// The aggressor of a trade row.

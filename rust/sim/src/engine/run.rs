@@ -10,9 +10,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, VecDeque};
 
 use ferrotrade_book::OrderBook;
-use ferrotrade_model::{
-    EventChunk, EventRow, InstrumentIndex, Money, OrderEventKind, RowKind, Trade, UnixNanos, flags,
-};
+use ferrotrade_model::{EventChunk, EventRow, InstrumentIndex, Money, OrderEventKind, RowKind, UnixNanos, flags};
 use ferrotrade_oms::{Order, OrderStore, Portfolio, Position};
 use ferrotrade_risk::RiskEngine;
 use ferrotrade_strategy::{Context, DataKind, Strategy, StrategyResult};
@@ -552,14 +550,7 @@ impl<'s> Backtest<'s> {
             RowKind::Trade => {
                 self.core.records.stats.trades += 1;
                 if !self.subscribers[index][1].is_empty() {
-                    let trade = Trade {
-                        ts_event: row.ts_event,
-                        ts_recv: row.ts_recv,
-                        trade_id: (row.aux != EventRow::NO_TRADE_ID).then_some(row.aux),
-                        price: row.price,
-                        size: row.size,
-                        aggressor: row.aggressor(),
-                    };
+                    let trade = row.trade();
                     for slot in 0..self.subscribers[index][1].len() {
                         let strategy = self.subscribers[index][1][slot];
                         self.call(strategy, |strategy, ctx| strategy.on_trade(ctx, row.instrument, &trade));
