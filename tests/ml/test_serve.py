@@ -77,6 +77,13 @@ def test_the_example_model_answers_through_the_bridge(example_server: ModelServe
     assert stats["answered"] == len(rows)
     assert stats["late"] == 0
     assert example_server.stats.answered == len(rows)
+    # A vector that is not the card's features is answered with an error, never with a signal.
+    client.request(99, [0.0, 1.0])
+    deadline = time.monotonic() + 5
+    while client.stats()["errors"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert client.stats()["errors"] == 1
+    assert client.poll() is None
 
 
 def test_late_answers_are_counted_and_ignored(slow_server: ModelServer) -> None:

@@ -126,8 +126,18 @@ class OnnxPredictor:
         self._session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
     def predict(self, features: np.ndarray) -> float:
-        """The signal: expected class value for a classifier, the value for a regressor."""
+        """The signal: expected class value for a classifier, the value for a regressor.
+
+        Raises
+        ------
+        ValueError
+            A vector of another length than the card's feature list (answered as an error, never guessed).
+        """
         row = np.asarray(features, dtype=np.float32).reshape(1, -1)
+        if row.shape[1] != len(self.features):
+            raise ValueError(
+                f"{row.shape[1]} features sent, the model takes {len(self.features)}: {self.features}"
+            )
         (out,) = self._session.run([self._output], {self._input: row})
         values = np.asarray(out, dtype=np.float64).reshape(-1)
         return float(values @ self._classes) if self._classes.size else float(values[0])
