@@ -15,9 +15,11 @@ session is usually through within the first second and the rest of the run is id
 Printed per mode: the engine's own HDR histograms per stage (``frame_to_engine``: frame received to the
 engine starting on it, i.e. the wait behind earlier work; ``frame_to_book``: frame received to book
 updated; ``book_to_decision``: book to the strategy's order; ``decision_to_risk``; ``risk_to_wire``: risk
-passed to the request written; ``engine_to_wire``: the engine starting on the frame to the request
-written, the handling cost without the wait; ``frame_to_wire``: the whole path), p50 / p99 / p99.9 / max in
-microseconds; messages and a messages/s lower bound (messages over the time until the status line
+passed to the request's bytes written to the socket (the gateway's order links write within the engine's
+call: signing, encoding and one ``write`` system call); ``engine_to_wire``: the engine starting on the
+frame to the request written, the handling cost without the wait; ``frame_to_wire``: the whole path), p50 /
+p99 / p99.9 / max in microseconds; requests that could not be written at once (no idle link, pacing) are
+counted, not timed; messages and a messages/s lower bound (messages over the time until the status line
 (about once a second) first showed the final count); orders and fills. Also the machine load and a
 warning when the extension looks like a dev build. The figures are printed, never asserted.
 
@@ -109,7 +111,8 @@ def run_mode(mode: str, speed: str, seconds: float) -> None:
         f"orders {counters.get('orders', 0)}, amends {counters.get('amends', 0)}, "
         f"cancels {counters.get('cancels', 0)}, fills {counters.get('fills', 0)}, "
         f"rejects {sum(v for k, v in counters.items() if k.startswith('rejects.'))}, "
-        f"resyncs {counters.get('resyncs', 0)}"
+        f"resyncs {counters.get('resyncs', 0)}, "
+        f"requests written later (no wire time) {counters.get('sent_later', 0)}"
     )
 
 

@@ -7,9 +7,13 @@
 //! | `frame_to_book` | frame read | its book update was applied |
 //! | `book_to_decision` | the book was applied | a strategy called `submit`/`cancel`/`amend` |
 //! | `decision_to_risk` | the strategy decided | the risk chain passed the order |
-//! | `risk_to_wire` | risk passed | the gateway handed the order to its socket (or the simulated venue) |
-//! | `engine_to_wire` | the engine started handling the frame | order handed to the socket: the handling cost, without the wait |
-//! | `frame_to_wire` | frame read | order handed to the socket: the tick-to-trade figure |
+//! | `risk_to_wire` | risk passed | the order's request was written to its socket (the live gateways' order links: one non-blocking write within `send`), or queued in the simulated venue (paper) |
+//! | `engine_to_wire` | the engine started handling the frame | the request written: the handling cost, without the wait |
+//! | `frame_to_wire` | frame read | the request written: the tick-to-trade figure |
+//!
+//! The wire stages count only orders whose request left within `send`. One that had to wait (no idle
+//! order link, rate-limit pacing) is written later by its task, with no wire time here; the report counts
+//! them (`sent_later`) so a low figure cannot hide them.
 //!
 //! `frame_to_wire` = `frame_to_engine` + `engine_to_wire` for each order: the split tells a slow path
 //! from a busy thread (a burst of frames, or the previous frame's orders, queue the next frame).
@@ -162,6 +166,16 @@ impl Metrics {
         if let Some(read) = self.frame_read {
             self.record(Stage::FrameToWire, read, sent);
         }
+    }
+
+    /// An order whose request did not leave at once: its decision and risk stages only (its wire time is
+    /// not known here).
+    #[inline]
+    pub fn risk_only(&mut self, decided: Instant, passed: Instant) {
+        if let Some(book) = self.book_applied {
+            self.record(Stage::BookToDecision, book, decided);
+        }
+        self.record(Stage::DecisionToRisk, decided, passed);
     }
 
     /// The message being handled is done (timers and order events do not start at a frame).

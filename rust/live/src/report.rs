@@ -45,6 +45,8 @@ pub struct Counters {
     pub gateway_disconnects: u64,
     /// Per instrument index: trades dispatched to the strategies, and the last one's id.
     pub trades: Vec<(u64, Option<u64>)>,
+    /// Orders (and cancels, amends) whose request could not be written within `send` (no wire time).
+    pub sent_later: u64,
 }
 
 /// How many difference and notice lines a report keeps.
@@ -142,6 +144,8 @@ pub struct LiveReport {
     pub cancels: u64,
     /// Amends sent.
     pub amends: u64,
+    /// Requests (orders, cancels, amends) that left after `send`, without a measured wire time.
+    pub sent_later: u64,
     /// Fills applied in this session.
     pub fills: u64,
     /// Fills replayed from the journal at start.

@@ -226,6 +226,7 @@ fn report(config: &LiveConfig, engine: &Engine<'_>) -> LiveReport {
         denied: counters.denied,
         cancels: counters.cancels,
         amends: counters.amends,
+        sent_later: counters.sent_later,
         fills: counters.fills,
         replayed_fills: counters.replayed_fills,
         duplicate_fills: counters.duplicate_fills,

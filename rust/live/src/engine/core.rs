@@ -158,12 +158,28 @@ impl LiveCore {
         (0..self.instruments.len()).map(|index| self.mark(index)).collect()
     }
 
-    /// Journals and sends a command to the gateway of `instrument`.
-    fn send(&mut self, instrument: InstrumentIndex, command: GatewayCommand) {
-        let Some(&gateway) = self.gateway_of.get(instrument.get()) else { return };
+    /// Sends a command to the gateway of `instrument`; the time its bytes were written, when they were
+    /// written at once (see [`Gateway::send`]).
+    fn send(&mut self, instrument: InstrumentIndex, command: GatewayCommand) -> Option<std::time::Instant> {
+        let gateway = *self.gateway_of.get(instrument.get())?;
         let now = self.now;
-        if let Some(gateway) = self.gateways.get_mut(gateway) {
-            gateway.send(command, now);
+        self.gateways.get_mut(gateway)?.send(command, now)
+    }
+
+    /// Records an order's path up to the wire when its request left at once; one that left later (no idle
+    /// order link, pacing) has no wire time and is counted instead.
+    fn record_path(
+        &mut self,
+        decided: std::time::Instant,
+        passed: std::time::Instant,
+        wire: Option<std::time::Instant>,
+    ) {
+        match wire {
+            Some(wire) => self.metrics.order_path(decided, passed, wire),
+            None => {
+                self.metrics.risk_only(decided, passed);
+                self.counters.sent_later += 1;
+            }
         }
     }
 
@@ -207,8 +223,8 @@ impl LiveCore {
             if let Err(error) = self.journal.write_ahead() {
                 self.fail(error);
             }
-            self.send(request.instrument, GatewayCommand::Submit { client_id, request });
-            self.metrics.order_path(decided, passed, crate::clock::now_instant());
+            let wire = self.send(request.instrument, GatewayCommand::Submit { client_id, request });
+            self.record_path(decided, passed, wire);
         }
         client_id
     }
@@ -280,9 +296,9 @@ impl LiveCore {
             }
             self.counters.cancels += 1;
             let decided = crate::clock::now_instant();
-            self.send(instrument, GatewayCommand::Cancel { client_id: id, instrument });
+            let wire = self.send(instrument, GatewayCommand::Cancel { client_id: id, instrument });
             // Cancels skip the risk chain (they only reduce risk): risk "passes" at the decision.
-            self.metrics.order_path(decided, decided, crate::clock::now_instant());
+            self.record_path(decided, decided, wire);
         }
     }
 
@@ -308,9 +324,9 @@ impl LiveCore {
                 }
                 self.counters.amends += 1;
                 let decided = crate::clock::now_instant();
-                self.send(instrument, GatewayCommand::Amend { client_id: id, instrument, price, quantity });
+                let wire = self.send(instrument, GatewayCommand::Amend { client_id: id, instrument, price, quantity });
                 // Amends skip the risk chain, as in the backtester.
-                self.metrics.order_path(decided, decided, crate::clock::now_instant());
+                self.record_path(decided, decided, wire);
             }
             // Already pending a cancel or another amend: refused locally, as a venue would.
             Err(_) => {

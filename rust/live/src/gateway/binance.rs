@@ -37,7 +37,7 @@ use std::cell::Cell;
 use std::ops::Deref;
 use std::rc::Rc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ferrotrade_model::{
     ClientOrderId, Decimal, Instrument, InstrumentIndex, OrderEventKind, OrderSide, RejectReason, UnixNanos,
@@ -58,6 +58,7 @@ use super::core::{
     Answer, Cancel, Core, OrderQueries, amend_answered, apply_reported, new_order, next_event, submit_failed,
 };
 pub use super::core::{QUERY_BACKOFF_MAX, QUERY_BACKOFF_MIN};
+use super::link::Sent;
 use super::tracking::{Conventions, IdScheme, Tracked};
 pub use super::tracking::{FINISHED_MEMORY, SYNTHETIC_TRADE_BIT};
 use super::{Gateway, GatewayCommand, GatewayEvent};
@@ -140,6 +141,7 @@ impl BinanceGateway {
     fn start(&mut self) {
         if !self.started {
             self.started = true;
+            self.shared.start_links();
             tokio::task::spawn_local(user_stream(Rc::clone(&self.shared)));
         }
     }
@@ -204,12 +206,30 @@ impl Shared {
 
     /// Sends a request built by `build(timestamp)`, retrying after rate limits and clock-window refusals.
     async fn call(&self, build: impl Fn(u64) -> SignedRequest) -> Result<Result<String, ApiError>, String> {
+        self.call_after(None, build).await
+    }
+
+    /// As [`Shared::call`], the first attempt being `first` when it was already written ([`first_attempt`]).
+    async fn call_after(
+        &self,
+        mut first: Option<Sent>,
+        build: impl Fn(u64) -> SignedRequest,
+    ) -> Result<Result<String, ApiError>, String> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            // Paced before signing, so a long pacing wait cannot push the timestamp out of recvWindow.
-            self.pace(&build(0)).await;
-            let answer = self.send(&build(self.timestamp())).await?;
+            let answer = match first.take() {
+                Some(sent) => {
+                    let answer = sent.answer().await?;
+                    self.observe(&answer.headers);
+                    answer
+                }
+                None => {
+                    // Paced before signing, so a long pacing wait cannot push the timestamp out of recvWindow.
+                    self.pace(&build(0)).await;
+                    self.send(&build(self.timestamp())).await?
+                }
+            };
             if (200..300).contains(&answer.status) {
                 return Ok(Ok(answer.body));
             }
@@ -233,6 +253,13 @@ impl Shared {
         }
     }
 
+    /// Whether `request` may leave now without pacing (both budgets below [`PACE_FROM`], or reset).
+    fn unpaced(&self, request: &SignedRequest) -> bool {
+        let now = self.clock.unix_ms();
+        let orders = request.method == "POST" && request.path.ends_with("/order");
+        self.weight.get().free_now(now) && (!orders || self.order_count.get().free_now(now))
+    }
+
     async fn sync_time(&self) {
         let path = match self.market {
             Market::Spot => "/api/v3/time",
@@ -243,18 +270,48 @@ impl Shared {
     }
 }
 
-async fn execute(shared: Rc<Shared>, command: GatewayCommand) {
+/// The request of `command`, written now when an order link is idle and no pacing is due: the time after
+/// the write and the handle of its answer. `None`: the command's task sends it (a query always).
+fn first_attempt(shared: &Shared, command: &GatewayCommand) -> Option<(Instant, Sent)> {
+    let request = match *command {
+        GatewayCommand::Submit { client_id, request } => {
+            let (symbol, spec) = shared.symbol(request.instrument)?;
+            shared.requests.new_order(&new_order(symbol, client_id, &request, spec), shared.timestamp()).ok()?
+        }
+        GatewayCommand::Cancel { client_id, instrument } => {
+            let (symbol, _) = shared.symbol(instrument)?;
+            shared.requests.cancel_order(symbol, &OrderRef::Client(client_id), shared.timestamp())
+        }
+        GatewayCommand::Amend { client_id, instrument, price, quantity } => {
+            let (symbol, spec) = shared.symbol(instrument)?;
+            let (side, working_price) = shared.orders.borrow().get(&client_id).map(|t| (t.side, t.price))?;
+            if shared.market == Market::Spot && working_price != price.0 {
+                // Refused by the command's task, without a request.
+                return None;
+            }
+            let (price, quantity) = (
+                Decimal::from_fixed(price.0, spec.price_precision),
+                Decimal::from_fixed(quantity.0, spec.size_precision),
+            );
+            let reference = OrderRef::Client(client_id);
+            shared.requests.amend_order(symbol, &reference, side, quantity, price, shared.timestamp())
+        }
+        GatewayCommand::Query { .. } => return None,
+    };
+    if !shared.unpaced(&request) {
+        return None;
+    }
+    shared.send_now(&request)
+}
+
+async fn execute(shared: Rc<Shared>, command: GatewayCommand, first: Option<Sent>) {
     let now = || shared.clock.now();
     match command {
         GatewayCommand::Submit { client_id, request } => {
             let Some((symbol, spec)) = shared.symbol(request.instrument).cloned() else { return };
-            shared
-                .orders
-                .borrow_mut()
-                .insert(client_id, Tracked::submitted(request.instrument, request.side, request.price));
             let order = new_order(&symbol, client_id, &request, &spec);
             let result = shared
-                .call(|ts| {
+                .call_after(first, |ts| {
                     shared
                         .requests
                         .new_order(&order, ts)
@@ -278,10 +335,11 @@ async fn execute(shared: Rc<Shared>, command: GatewayCommand) {
         GatewayCommand::Cancel { client_id, instrument } => {
             let Some((symbol, _)) = shared.symbol(instrument).cloned() else { return };
             let reference = OrderRef::Client(client_id);
-            let (venue, symbol, reference) = (&*shared, symbol.as_str(), &reference);
+            let (venue, symbol, reference, first) = (&*shared, symbol.as_str(), &reference, Cell::new(first));
             let outcome = shared
-                .cancel_loop(client_id, move || async move {
-                    venue.call(|ts| venue.requests.cancel_order(symbol, reference, ts)).await
+                .cancel_loop(client_id, move || {
+                    let sent = first.take();
+                    async move { venue.call_after(sent, |ts| venue.requests.cancel_order(symbol, reference, ts)).await }
                 })
                 .await;
             match outcome {
@@ -328,7 +386,9 @@ async fn execute(shared: Rc<Shared>, command: GatewayCommand) {
                 Decimal::from_fixed(quantity.0, spec.size_precision),
             );
             let answer = shared
-                .call(|ts| shared.requests.amend_order(&symbol, &reference, side, quantity_decimal, price_decimal, ts))
+                .call_after(first, |ts| {
+                    shared.requests.amend_order(&symbol, &reference, side, quantity_decimal, price_decimal, ts)
+                })
                 .await;
             amend_answered(&shared, client_id, instrument, (price, quantity), answer).await;
         }
@@ -387,9 +447,17 @@ impl Gateway for BinanceGateway {
         &self.scope
     }
 
-    fn send(&mut self, command: GatewayCommand, _now: UnixNanos) {
+    fn send(&mut self, command: GatewayCommand, _now: UnixNanos) -> Option<Instant> {
         self.start();
-        tokio::task::spawn_local(execute(Rc::clone(&self.shared), command));
+        if let GatewayCommand::Submit { client_id, request } = command {
+            // Tracked before a byte leaves: the stream may report the order before its task runs.
+            let tracked = Tracked::submitted(request.instrument, request.side, request.price);
+            self.shared.orders.borrow_mut().insert(client_id, tracked);
+        }
+        let first = first_attempt(&self.shared, &command);
+        let wire = first.as_ref().map(|(at, _)| *at);
+        tokio::task::spawn_local(execute(Rc::clone(&self.shared), command, first.map(|(_, sent)| sent)));
+        wire
     }
 
     fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<GatewayEvent> {

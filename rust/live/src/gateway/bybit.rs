@@ -42,7 +42,7 @@ use std::collections::BTreeMap;
 use std::ops::Deref;
 use std::rc::Rc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ferrotrade_model::{ClientOrderId, Decimal, Instrument, InstrumentIndex, OrderEventKind, RejectReason, UnixNanos};
 use ferrotrade_venues::trading::bybit::{
@@ -55,6 +55,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 mod stream;
 
 use super::core::{Cancel, Core, OrderQueries, amend_answered, apply_reported, new_order, next_event, submit_failed};
+use super::link::Sent;
 use super::tracking::{Conventions, IdScheme, Tracked, hashed_id};
 use super::{Gateway, GatewayCommand, GatewayEvent};
 use crate::clock::WallClock;
@@ -130,6 +131,7 @@ impl BybitGateway {
     fn start(&mut self) {
         if !self.started {
             self.started = true;
+            self.shared.start_links();
             tokio::task::spawn_local(stream::private_stream(Rc::clone(&self.shared)));
         }
     }
@@ -144,6 +146,11 @@ impl Shared {
             self.notice(format!("{path}: rate limit used up, waiting {} ms", reset - now));
             tokio::time::sleep(Duration::from_millis(reset - now)).await;
         }
+    }
+
+    /// Whether a request of `path` may leave now (its window is not used up).
+    fn unpaced(&self, path: &'static str) -> bool {
+        self.limits.borrow().get(path).is_none_or(|(left, reset)| *left > 0 || *reset <= self.timestamp())
     }
 
     /// Records an answer's rate-limit headers; returns the reset time (venue ms) when given.
@@ -165,14 +172,31 @@ impl Shared {
         &self,
         build: impl Fn(u64) -> Result<SignedRequest, ferrotrade_venues::trading::TradingError>,
     ) -> Result<Result<String, ApiError>, String> {
+        self.call_after(None, build).await
+    }
+
+    /// As [`Shared::call`], the first attempt being `first` when it was already written ([`first_attempt`]).
+    ///
+    /// # Cancel safety
+    /// Not cancel safe: a request may have left when the future is dropped.
+    async fn call_after(
+        &self,
+        mut first: Option<Sent>,
+        build: impl Fn(u64) -> Result<SignedRequest, ferrotrade_venues::trading::TradingError>,
+    ) -> Result<Result<String, ApiError>, String> {
         let mut attempt = 0;
         loop {
             attempt += 1;
             let request = build(self.timestamp()).map_err(|error| format!("building the request: {error}"))?;
-            self.pace(request.path).await;
-            // Signed after pacing, so a long wait cannot push the timestamp out of the receive window.
-            let request = build(self.timestamp()).map_err(|error| format!("building the request: {error}"))?;
-            let answer = self.core.send(&request).await?;
+            let answer = match first.take() {
+                Some(sent) => sent.answer().await?,
+                None => {
+                    self.pace(request.path).await;
+                    // Signed after pacing, so a long wait cannot push the timestamp out of the receive window.
+                    let request = build(self.timestamp()).map_err(|error| format!("building the request: {error}"))?;
+                    self.core.send(&request).await?
+                }
+            };
             let reset = self.observe(request.path, &answer.headers);
             let error = parse_error(answer.status, &answer.body);
             if answer.status == 200 && error.code == 0 {
@@ -227,21 +251,48 @@ impl Shared {
     }
 }
 
-async fn execute(shared: Rc<Shared>, command: GatewayCommand) {
+/// The request of `command`, written now when an order link is idle and the path's rate-limit window is
+/// not used up: the time after the write and the handle of its answer. `None`: the command's task sends it
+/// (a query always).
+fn first_attempt(shared: &Shared, command: &GatewayCommand) -> Option<(Instant, Sent)> {
+    let ts = shared.timestamp();
+    let request = match *command {
+        GatewayCommand::Submit { client_id, request } => {
+            let (symbol, spec) = shared.symbol(request.instrument)?;
+            shared.requests.create_order(shared.category, &new_order(symbol, client_id, &request, spec), ts).ok()?
+        }
+        GatewayCommand::Cancel { client_id, instrument } => {
+            let (symbol, _) = shared.symbol(instrument)?;
+            shared.requests.cancel_order(shared.category, symbol, &OrderRef::Client(client_id), ts).ok()?
+        }
+        GatewayCommand::Amend { client_id, instrument, price, quantity } => {
+            let (symbol, spec) = shared.symbol(instrument)?;
+            let (price, quantity) = (
+                Some(Decimal::from_fixed(price.0, spec.price_precision)),
+                Some(Decimal::from_fixed(quantity.0, spec.size_precision)),
+            );
+            let reference = OrderRef::Client(client_id);
+            shared.requests.amend_order(shared.category, symbol, &reference, quantity, price, ts).ok()?
+        }
+        GatewayCommand::Query { .. } => return None,
+    };
+    if !shared.unpaced(request.path) {
+        return None;
+    }
+    shared.send_now(&request)
+}
+
+async fn execute(shared: Rc<Shared>, command: GatewayCommand, first: Option<Sent>) {
     let now = || shared.clock.now();
     match command {
         GatewayCommand::Submit { client_id, request } => {
             let Some((symbol, spec)) = shared.symbol(request.instrument).cloned() else { return };
-            shared
-                .orders
-                .borrow_mut()
-                .insert(client_id, Tracked::submitted(request.instrument, request.side, request.price));
             let order = new_order(&symbol, client_id, &request, &spec);
             if let Err(error) = shared.requests.create_order(shared.category, &order, 0) {
                 shared.notice(format!("order {client_id} not sent: {error}"));
                 return shared.reject(client_id, request.instrument, RejectReason::Venue, now());
             }
-            match shared.call(|ts| shared.requests.create_order(shared.category, &order, ts)).await {
+            match shared.call_after(first, |ts| shared.requests.create_order(shared.category, &order, ts)).await {
                 Ok(Ok(body)) => match parse_order_ids(&body) {
                     Ok(ids) => {
                         shared.note_venue_id(client_id, &ids.venue_order_id);
@@ -259,10 +310,15 @@ async fn execute(shared: Rc<Shared>, command: GatewayCommand) {
         GatewayCommand::Cancel { client_id, instrument } => {
             let Some((symbol, _)) = shared.symbol(instrument).cloned() else { return };
             let reference = OrderRef::Client(client_id);
-            let (venue, symbol, reference) = (&*shared, symbol.as_str(), &reference);
+            let (venue, symbol, reference, first) = (&*shared, symbol.as_str(), &reference, Cell::new(first));
             let outcome = shared
-                .cancel_loop(client_id, move || async move {
-                    venue.call(|ts| venue.requests.cancel_order(venue.category, symbol, reference, ts)).await
+                .cancel_loop(client_id, move || {
+                    let sent = first.take();
+                    async move {
+                        venue
+                            .call_after(sent, |ts| venue.requests.cancel_order(venue.category, symbol, reference, ts))
+                            .await
+                    }
                 })
                 .await;
             match outcome {
@@ -292,7 +348,7 @@ async fn execute(shared: Rc<Shared>, command: GatewayCommand) {
                 Decimal::from_fixed(quantity.0, spec.size_precision),
             );
             let answer = shared
-                .call(|ts| {
+                .call_after(first, |ts| {
                     let (quantity, price) = (Some(new_quantity), Some(new_price));
                     shared.requests.amend_order(shared.category, &symbol, &reference, quantity, price, ts)
                 })
@@ -401,9 +457,17 @@ impl Gateway for BybitGateway {
         &self.scope
     }
 
-    fn send(&mut self, command: GatewayCommand, _now: UnixNanos) {
+    fn send(&mut self, command: GatewayCommand, _now: UnixNanos) -> Option<Instant> {
         self.start();
-        tokio::task::spawn_local(execute(Rc::clone(&self.shared), command));
+        if let GatewayCommand::Submit { client_id, request } = command {
+            // Tracked before a byte leaves: the stream may report the order before its task runs.
+            let tracked = Tracked::submitted(request.instrument, request.side, request.price);
+            self.shared.orders.borrow_mut().insert(client_id, tracked);
+        }
+        let first = first_attempt(&self.shared, &command);
+        let wire = first.as_ref().map(|(at, _)| *at);
+        tokio::task::spawn_local(execute(Rc::clone(&self.shared), command, first.map(|(_, sent)| sent)));
+        wire
     }
 
     fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<GatewayEvent> {

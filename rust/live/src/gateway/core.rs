@@ -17,7 +17,7 @@ use std::future::Future;
 use std::ops::Deref;
 use std::rc::Rc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ferrotrade_model::{
     ClientOrderId, Decimal, Instrument, InstrumentIndex, OrderEvent, OrderEventKind, OrderRequest, OrderType, Price,
@@ -27,6 +27,7 @@ use ferrotrade_venues::trading::{ApiError, FillReport, NewOrder, OrderUpdate, Si
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use super::GatewayEvent;
+use super::link::{OrderLinks, Sent};
 use super::tracking::{Conventions, Tracked};
 use crate::clock::WallClock;
 use crate::reconcile::VenueOrder;
@@ -54,9 +55,13 @@ pub(super) struct Core {
     pub(super) finished: RefCell<(VecDeque<ClientOrderId>, BTreeSet<ClientOrderId>)>,
     /// How the venue's ids and order states read (see [`Conventions`]).
     pub(super) conventions: Conventions,
+    /// The gateway's own keep-alive connections, on which requests are written synchronously (`None`
+    /// for a REST base that is not a plain `http(s)://host[:port]`: the HTTP client alone then).
+    pub(super) links: Option<Rc<RefCell<OrderLinks>>>,
 }
 
 /// An HTTP answer: status, headers, body.
+#[derive(Debug)]
 pub(super) struct Answer {
     pub(super) status: u16,
     pub(super) headers: reqwest::header::HeaderMap,
@@ -85,7 +90,21 @@ impl Core {
             orders: RefCell::new(BTreeMap::new()),
             finished: RefCell::new((VecDeque::new(), BTreeSet::new())),
             conventions,
+            links: OrderLinks::new(rest).map(|links| Rc::new(RefCell::new(links))),
         }
+    }
+
+    /// Opens the order links in the background (once, from the engine's runtime).
+    pub(super) fn start_links(&self) {
+        if let Some(links) = &self.links {
+            OrderLinks::start(links);
+        }
+    }
+
+    /// Writes `request` now on an idle order link: the time right after the write, and the handle of its
+    /// answer; `None` when no link is idle (the request has not left).
+    pub(super) fn send_now(&self, request: &SignedRequest) -> Option<(Instant, Sent)> {
+        OrderLinks::try_write(self.links.as_ref()?, request).ok()
     }
 
     /// The instrument indexes this gateway trades.
@@ -110,11 +129,15 @@ impl Core {
         self.emit(GatewayEvent::Notice(format!("{}: {text}", self.name)));
     }
 
-    /// Sends one request as built (no retry).
+    /// Sends one request as built (no retry): on an idle order link when there is one, else through the
+    /// HTTP client.
     ///
     /// # Cancel safety
     /// Not cancel safe: a request may have left when the future is dropped.
     pub(super) async fn send(&self, request: &SignedRequest) -> Result<Answer, String> {
+        if let Some((_, sent)) = self.send_now(request) {
+            return sent.answer().await;
+        }
         let url = format!("{}{}", self.rest, request.path_and_query());
         let method = reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|error| error.to_string())?;
         let mut builder = self.http.request(method, url).timeout(REQUEST_TIMEOUT);

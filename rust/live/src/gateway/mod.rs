@@ -17,6 +17,8 @@
 //!
 //! # Contract
 //! - `send` never blocks and never awaits; whatever it must wait for happens in the gateway's own tasks.
+//!   The live gateways write an order's request within `send` when one of their order links is idle
+//!   (`link`: one non-blocking write), and say when: that instant ends the latency path.
 //! - `poll_event` is cancel safe: an event is only taken out of the gateway when `Ready` is returned.
 //! - A gateway reports every answer for every command it was given, including failures (a rejected
 //!   order is an `Order` event with `Rejected`; a transport failure after which the order's fate is
@@ -26,6 +28,7 @@
 pub mod binance;
 pub mod bybit;
 mod core;
+mod link;
 pub mod paper;
 mod tracking;
 
@@ -110,8 +113,11 @@ pub trait Gateway {
     /// The instruments this gateway trades.
     fn scope(&self) -> &[InstrumentIndex];
 
-    /// Hands a command to the venue at local time `now`; never blocks.
-    fn send(&mut self, command: GatewayCommand, now: UnixNanos);
+    /// Hands a command to the venue at local time `now`; never blocks. Returns the time right after the
+    /// order's bytes were written, when they were written before returning (the live gateways' order links;
+    /// the paper gateway's simulated venue takes it at once); `None` when the request leaves later (no idle
+    /// link, pacing, a query).
+    fn send(&mut self, command: GatewayCommand, now: UnixNanos) -> Option<std::time::Instant>;
 
     /// The next event, if one is ready (cancel safe).
     fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<GatewayEvent>;

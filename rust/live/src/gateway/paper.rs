@@ -259,11 +259,13 @@ impl Gateway for PaperGateway {
         &self.scope
     }
 
-    fn send(&mut self, command: GatewayCommand, now: UnixNanos) {
+    fn send(&mut self, command: GatewayCommand, now: UnixNanos) -> Option<std::time::Instant> {
         let sent = self.clock.instant_of(now);
         let at = (sent + Duration::from_nanos(self.latency.entry())).max(self.last_to_venue);
         self.last_to_venue = at;
         self.to_venue.push_back((at, command));
+        // Queued for the simulated venue: what a wire write is for a paper run.
+        Some(crate::clock::now_instant())
     }
 
     fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<GatewayEvent> {

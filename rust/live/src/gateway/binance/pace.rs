@@ -35,6 +35,12 @@ impl Budget {
         self.used = used;
     }
 
+    /// Whether a request may leave at `now` without a reservation (below the pacing threshold, or the
+    /// window over): what [`Budget::reserve`] would answer with `(now, false)` and no change.
+    pub(super) fn free_now(&self, now: u64) -> bool {
+        now >= self.window_start + self.window_ms || f64::from(self.used) < PACE_FROM * f64::from(self.limit)
+    }
+
     /// When a request may leave (local ms), reserving its slot; `Some(true)` when pacing starts in a new window.
     pub(super) fn reserve(&mut self, now: u64) -> (u64, bool) {
         let reset = self.window_start + self.window_ms;
