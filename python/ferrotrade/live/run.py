@@ -87,7 +87,8 @@ def run(
     try:
         raw = _core.run_live(json.dumps(data), str(base_dir), strategies, Strategy, on_status)
     except ConfigError as error:
-        raise ConfigError(f"{source}: {error}") from None
+        # Keep the subclass (a ModelMismatchError stays one) and name the file.
+        raise type(error)(f"{source}: {error}") from None
     finally:
         sys.path.remove(str(base_dir))
     raw.setdefault("wall_seconds", time.perf_counter() - started)
