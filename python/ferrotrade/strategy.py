@@ -26,6 +26,7 @@ True
 
 from __future__ import annotations
 
+import tomllib
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
@@ -71,6 +72,59 @@ class Strategy:
 
     def on_timer(self, ctx: Context, timer: int) -> None:
         """A timer set with ``ctx.set_timer`` fired."""
+
+    def set_parameter(self, ctx: Context, name: str, value: str) -> None:
+        """Change a parameter at run time (the live engine's ``set`` command: ``ferrotrade ctl set``).
+
+        ``value`` is written as in TOML (``12.5``, ``true``, ``"text"``). The default assigns an existing
+        public attribute that holds a number, a bool or a string, converted to that attribute's type;
+        override it to validate or to react to the change. An exception refuses the change: the operator
+        gets its message and the run goes on.
+
+        Examples
+        --------
+        >>> class Quoter(Strategy):
+        ...     spread_bps = 5.0
+        >>> quoter = Quoter()
+        >>> quoter.set_parameter(None, "spread_bps", "7")  # type: ignore[arg-type]
+        >>> quoter.spread_bps
+        7.0
+        >>> quoter.set_parameter(None, "name", "true")  # type: ignore[arg-type]
+        Traceback (most recent call last):
+        ...
+        KeyError: "'name' is not a parameter of Quoter (public number, bool or string attributes: spread_bps)"
+        """
+        del ctx
+        settable = sorted(
+            key
+            for key in dir(self)
+            if not key.startswith("_")
+            and key not in ("name", "subscriptions")
+            and isinstance(getattr(self, key), bool | int | float | str)
+        )
+        if name not in settable:
+            known = ", ".join(settable) or "none"
+            raise KeyError(
+                f"{name!r} is not a parameter of {type(self).__name__} "
+                f"(public number, bool or string attributes: {known})"
+            )
+        try:
+            parsed = tomllib.loads(f"value = {value}")["value"]
+        except tomllib.TOMLDecodeError:
+            parsed = value  # a bare word is a string
+        current = getattr(self, name)
+        kind = type(current)
+        if kind is bool and not isinstance(parsed, bool):
+            raise ValueError(f"{name}: expected true or false, got {value!r}")
+        if kind is not bool and isinstance(parsed, bool):
+            raise ValueError(f"{name}: expected a {kind.__name__}, got {value!r}")
+        try:
+            converted = kind(parsed)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{name}: expected a {kind.__name__}, got {value!r}") from error
+        if kind is int and converted != parsed:
+            raise ValueError(f"{name}: expected an integer, got {value!r}")
+        setattr(self, name, converted)
 
     def on_stop(self, ctx: Context) -> None:
         """Called once after the last event."""

@@ -36,6 +36,10 @@
 //! [[strategy]]                    # as in a backtest
 //! kind = "market_maker"
 //! instrument = "binance-usdm.BTCUSDT"
+//!
+//! [bus]                           # optional: monitoring and control (ferrotrade_bus::BusConfig)
+//! publish = "tcp://127.0.0.1:5555"
+//! token_env = "FERROTRADE_CONTROL_TOKEN"
 //! ```
 //!
 //! # Shared sections
@@ -47,6 +51,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use ferrotrade_bus::BusConfig;
 use ferrotrade_model::{Decimal, Instrument, InstrumentId, Price, Quantity, Venue};
 use ferrotrade_risk::RiskConfig;
 use ferrotrade_sim::VenueConfig;
@@ -248,6 +253,8 @@ pub struct LiveConfig {
     pub risk: RiskConfig,
     /// `[[strategy]]`.
     pub strategies: Vec<StrategyConfig>,
+    /// `[bus]`: monitoring and control over ZeroMQ (none without the table).
+    pub bus: Option<BusConfig>,
 }
 
 fn config_error(key: &str, message: impl std::fmt::Display) -> LiveError {
@@ -296,6 +303,13 @@ impl LiveConfig {
             Some(value) => typed(value, "venue")?,
             None => return Err(config_error("venue", "missing [[venue]] (at least one)")),
         };
+        let bus: Option<BusConfig> = match root.remove("bus") {
+            Some(value) => Some(typed(value, "bus")?),
+            None => None,
+        };
+        if let Some(bus) = &bus {
+            bus.validate().map_err(|error| LiveError::Config(error.to_string()))?;
+        }
         // The shared sections go through the backtest's parser; its `venue` is our `paper`.
         let mut shared = Map::new();
         shared.insert("backtest".into(), serde_json::json!({ "catalog": "", "initial_equity": "1" }));
@@ -307,7 +321,10 @@ impl LiveConfig {
             }
         }
         if let Some(key) = root.keys().next() {
-            return Err(config_error(key, "unknown section (known: live, venue, instruments, paper, risk, strategy)"));
+            return Err(config_error(
+                key,
+                "unknown section (known: live, venue, instruments, paper, risk, strategy, bus)",
+            ));
         }
         let text = Value::Object(shared).to_string();
         let backtest = BacktestConfig::from_json(&text).map_err(|error| {
@@ -325,6 +342,7 @@ impl LiveConfig {
             paper: backtest.venue,
             risk: backtest.risk,
             strategies: backtest.strategies,
+            bus,
         };
         config.validate()?;
         Ok(config)
@@ -499,6 +517,13 @@ max_position = 0.01
         assert!(error(&tick).contains(".tick_size: required"), "{}", error(&tick));
         let section = format!("{GOOD}\n[extra]\na = 1\n");
         assert!(error(&section).starts_with("extra: unknown section"), "{}", error(&section));
+        let bus = format!("{GOOD}\n[bus]\npublsh = \"tcp://127.0.0.1:1\"\n");
+        assert!(error(&bus).starts_with("bus.publsh: unknown field"), "{}", error(&bus));
+        let depth = format!("{GOOD}\n[bus]\nbook_depth = 50\n");
+        assert!(error(&depth).starts_with("bus.book_depth: expected 1..=20"), "{}", error(&depth));
+        let with_bus = LiveConfig::from_toml(&format!("{GOOD}\n[bus]\nbook_rate_hz = 2.5\n")).expect("bus table");
+        assert_eq!(with_bus.bus.map(|bus| bus.book_rate_hz), Some(2.5));
+        assert!(LiveConfig::from_toml(GOOD).expect("valid").bus.is_none(), "no table, no bus");
     }
 
     #[test]

@@ -123,6 +123,21 @@ pub struct MarketReport {
     pub last_trade_id: Option<u64>,
 }
 
+/// What the monitoring bus counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct BusReport {
+    /// Messages published.
+    pub published: u64,
+    /// Market summaries dropped because subscribers were slower than the market.
+    pub dropped: u64,
+    /// Commands refused for a wrong or missing token.
+    pub auth_failures: u64,
+    /// Commands carried out.
+    pub commands: u64,
+    /// Messages the socket refused.
+    pub send_errors: u64,
+}
+
 /// Everything a run reports.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LiveReport {
@@ -199,4 +214,6 @@ pub struct LiveReport {
     /// The account's cash change in the settlement currency, exact: realized PnL - fees + funding (what a
     /// linear account's wallet balance moved by).
     pub cash_flow: String,
+    /// The monitoring bus's counters (`[bus]` runs only).
+    pub bus: Option<BusReport>,
 }

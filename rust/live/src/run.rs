@@ -19,7 +19,7 @@ use crate::config::{LiveConfig, Mode, VenueSection};
 use crate::engine::Engine;
 use crate::engine::core::LiveCore;
 use crate::gateway::Gateway;
-use crate::report::{LiveReport, MarketReport, PositionReport, REPORT_BOOK_DEPTH};
+use crate::report::{BusReport, LiveReport, MarketReport, PositionReport, REPORT_BOOK_DEPTH};
 
 /// An operator command to a running engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,7 +144,15 @@ pub fn run(
         }
         engine.shutdown(cancel_on_stop).await;
     });
-    let report = report(&config, &engine);
+    let bus = engine.close_bus().map(|stats| BusReport {
+        published: stats.published,
+        dropped: stats.dropped,
+        auth_failures: stats.auth_failures,
+        commands: stats.commands,
+        send_errors: stats.send_errors,
+    });
+    let mut report = report(&config, &engine);
+    report.bus = bus;
     match engine.core.fault.take() {
         Some(error) => Err(error),
         None => Ok(report),
@@ -259,5 +267,6 @@ fn report(config: &LiveConfig, engine: &Engine<'_>) -> LiveReport {
         realized_pnl: pnl.realized.to_f64(),
         fees: pnl.fees.to_f64(),
         cash_flow: (pnl.realized - pnl.fees + pnl.funding).to_string(),
+        bus: None,
     }
 }

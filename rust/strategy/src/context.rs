@@ -62,4 +62,12 @@ pub trait Context {
 
     /// Cancels a timer (nothing happens when it is not set).
     fn cancel_timer(&mut self, timer: TimerId);
+
+    /// Publishes a named value (a model's prediction, a fair value) to the monitoring bus as
+    /// `signal.<strategy>.<name>`, when the engine runs one; `name` is at most 32 bytes. Returns whether it
+    /// was published. Signals never change what the engine does; the default (backtests) publishes nothing.
+    fn publish_signal(&mut self, name: &str, instrument: Option<InstrumentIndex>, value: f64) -> bool {
+        let _ = (name, instrument, value);
+        false
+    }
 }

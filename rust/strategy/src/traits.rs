@@ -116,6 +116,17 @@ pub trait Strategy {
         Ok(())
     }
 
+    /// An operator changes a parameter at run time (the live engine's `set` command). `value` is written as
+    /// in TOML (`12.5`, `true`, `"text"`). The default knows no parameter.
+    ///
+    /// # Errors
+    /// An unknown parameter or a value it refuses: the change is not made, the operator gets the message and
+    /// the run goes on.
+    fn set_parameter(&mut self, ctx: &mut dyn Context, name: &str, value: &str) -> StrategyResult {
+        let _ = (ctx, value);
+        Err(StrategyError::new(format!("{}: no parameter {name:?} can be changed at run time", self.name())))
+    }
+
     /// Called once after the last event (also after an error elsewhere).
     ///
     /// # Errors

@@ -101,4 +101,8 @@ impl Context for LiveContext<'_> {
             timers.remove(&timer);
         }
     }
+
+    fn publish_signal(&mut self, name: &str, instrument: Option<InstrumentIndex>, value: f64) -> bool {
+        self.core.publish_signal(self.strategy, name, instrument, value)
+    }
 }

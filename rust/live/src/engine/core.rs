@@ -65,6 +65,8 @@ pub(crate) struct LiveCore {
     pub seq: u64,
     pub metrics: Metrics,
     pub counters: Counters,
+    /// The monitoring bus's queues (`[bus]`), fed on the order path.
+    pub bus: Option<ferrotrade_bus::BusSender>,
     /// A misuse of the context by a strategy, or a journal failure: stops the run.
     pub fault: Option<LiveError>,
 }
@@ -246,6 +248,7 @@ impl LiveCore {
                 if let Err(error) = self.journal.event(name, &event) {
                     self.fail(error);
                 }
+                self.publish_order(&event);
                 if deliver && strategy != NO_STRATEGY {
                     self.outbox.push_back((strategy, event));
                 }
@@ -266,8 +269,9 @@ impl LiveCore {
     }
 
     fn refuse(&mut self, strategy: u16, id: ClientOrderId, instrument: InstrumentIndex, kind: OrderEventKind) {
+        let event = OrderEvent { client_id: id, instrument, kind, ts_event: self.now, ts_recv: self.now };
+        self.publish_order(&event);
         if strategy != NO_STRATEGY {
-            let event = OrderEvent { client_id: id, instrument, kind, ts_event: self.now, ts_recv: self.now };
             self.outbox.push_back((strategy, event));
         }
     }
@@ -294,6 +298,7 @@ impl LiveCore {
             if let Err(error) = self.journal.event(&self.names[instrument.get()], &event) {
                 self.fail(error);
             }
+            self.publish_order(&event);
             self.counters.cancels += 1;
             let decided = crate::clock::now_instant();
             let wire = self.send(instrument, GatewayCommand::Cancel { client_id: id, instrument });
@@ -322,6 +327,7 @@ impl LiveCore {
                 if let Err(error) = self.journal.event(&self.names[instrument.get()], &event) {
                     self.fail(error);
                 }
+                self.publish_order(&event);
                 self.counters.amends += 1;
                 let decided = crate::clock::now_instant();
                 let wire = self.send(instrument, GatewayCommand::Amend { client_id: id, instrument, price, quantity });
@@ -370,6 +376,7 @@ impl LiveCore {
                 if let Err(error) = self.journal.event(&self.names[event.instrument.get()], &event) {
                     self.fail(error);
                 }
+                self.publish_order(&event);
                 match event.kind {
                     OrderEventKind::Filled(fill) if matches!(applied, Applied::Fill { .. }) => {
                         self.counters.fills += 1;
@@ -378,8 +385,9 @@ impl LiveCore {
                             portfolio.apply_fill(&fill);
                         }
                         let pnl = self.account.pnl(&self.marks());
+                        self.publish_fill(strategy, &fill, &pnl);
                         if let Some(risk_event) = self.risk.on_equity(self.now, pnl.equity) {
-                            self.counters.risk_events.push(format!("{risk_event:?}"));
+                            self.on_risk_event(risk_event);
                         }
                     }
                     OrderEventKind::Rejected(reason) => self.counters.reject(reason),

@@ -31,6 +31,10 @@ pub(crate) struct Engine<'s> {
     pub stop_timeout: Duration,
     pub snapshots_pending: usize,
     pub stopped_by: Option<String>,
+    /// The monitoring bus (`[bus]`): its command channel and publishing state.
+    pub bus: Option<super::monitor::BusLink>,
+    /// A kill command being carried out.
+    pub kill: Option<super::control::Kill>,
 }
 
 /// What woke the loop.
@@ -40,6 +44,7 @@ enum Wake {
     Timer,
     Control,
     Reconcile,
+    Command(ferrotrade_bus::ControlRequest),
 }
 
 /// The next frame of any feed (pending forever without feeds).
@@ -59,6 +64,18 @@ async fn next_frame(feeds: &mut [MarketFeed]) -> (usize, FeedInput) {
                 .map(|(index, feed)| Box::pin(async move { (index, feed.next_input().await) }));
             futures_util::future::select_all(futures).await.0
         }
+    }
+}
+
+/// The next operator command from the bus (pending forever without a bus, or once it stopped).
+///
+/// # Cancel safety
+/// Cancel safe: `mpsc::Receiver::recv` is.
+async fn next_command(bus: &mut Option<super::monitor::BusLink>) -> ferrotrade_bus::ControlRequest {
+    let Some(link) = bus.as_mut() else { return std::future::pending().await };
+    match link.handle.commands.recv().await {
+        Some(request) => request,
+        None => std::future::pending().await,
     }
 }
 
@@ -173,6 +190,7 @@ impl Engine<'_> {
                 () = tokio::time::sleep_until(timer_at), if next_timer.is_some() => Wake::Timer,
                 _ = control.tick() => Wake::Control,
                 _ = reconcile.tick(), if self.reconcile_every.is_some() => Wake::Reconcile,
+                request = next_command(&mut self.bus) => Wake::Command(request),
             };
             match wake {
                 Wake::Feed(feed, input) => {
@@ -191,10 +209,20 @@ impl Engine<'_> {
                     }
                     self.dispatch_market(&events);
                     self.core.metrics.end_message();
+                    if self.bus.is_some() {
+                        self.publish_market(feed, &events);
+                    }
                 }
                 Wake::Gateway(event) => {
                     self.tick_now();
                     self.on_gateway_event(event);
+                    if self.kill.is_some() {
+                        self.advance_kill();
+                    }
+                }
+                Wake::Command(request) => {
+                    self.tick_now();
+                    self.on_command(request);
                 }
                 Wake::Timer => {
                     self.tick_now();
@@ -210,6 +238,10 @@ impl Engine<'_> {
                     if hooks.should_stop() {
                         self.stopped_by.get_or_insert_with(|| "stop requested".into());
                     }
+                    if self.kill.is_some() {
+                        self.advance_kill();
+                    }
+                    self.publish_health(false);
                     hooks.on_status(&self.status());
                     if self.stopped_by.is_some() {
                         break;
@@ -228,22 +260,11 @@ impl Engine<'_> {
 
     /// Applies an operator command; returns `true` for a stop.
     fn command(&mut self, command: LiveCommand) -> bool {
-        let now = self.core.now;
         match command {
             LiveCommand::Stop => return true,
-            LiveCommand::Halt => {
-                if let Some(event) =
-                    self.core.risk.set_state(now, ferrotrade_risk::TradingState::Halted, "operator halt")
-                {
-                    self.core.counters.risk_events.push(format!("{event:?}"));
-                }
-            }
+            LiveCommand::Halt => self.core.set_trading_state(ferrotrade_risk::TradingState::Halted, "operator halt"),
             LiveCommand::Resume => {
-                if let Some(event) =
-                    self.core.risk.set_state(now, ferrotrade_risk::TradingState::Active, "operator resume")
-                {
-                    self.core.counters.risk_events.push(format!("{event:?}"));
-                }
+                self.core.set_trading_state(ferrotrade_risk::TradingState::Active, "operator resume")
             }
             LiveCommand::CancelAll => {
                 self.core.cancel_all(NO_STRATEGY, None);
@@ -256,6 +277,7 @@ impl Engine<'_> {
     /// The stop: trades still held for a backfill are delivered (their gap counted lost), `on_stop`,
     /// optional cancel of every open order with a bounded wait for the answers, journal flush.
     pub(crate) async fn shutdown(&mut self, cancel_on_stop: bool) {
+        self.abort_kill();
         let mut events = std::mem::take(&mut self.events);
         for feed in 0..self.feeds.len() {
             events.clear();

@@ -29,9 +29,11 @@
 //! `stop_timeout_ms`, for the acknowledgements; the journal is flushed to disk last.
 
 mod context;
+mod control;
 pub(crate) mod core;
 mod dispatch;
 mod event_loop;
+pub(crate) mod monitor;
 pub(crate) mod setup;
 
 pub(crate) use event_loop::Engine;

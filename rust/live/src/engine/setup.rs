@@ -13,6 +13,7 @@ use ferrotrade_strategy::{DataKind, Strategy};
 use super::core::LiveCore;
 use super::dispatch::kind_slot;
 use super::event_loop::Engine;
+use super::monitor::{BusLink, bus_names};
 use crate::LiveError;
 use crate::clock::WallClock;
 use crate::config::{LiveConfig, Mode, Network, VenueSection};
@@ -210,6 +211,7 @@ pub(crate) fn build<'s>(
         seq: 0,
         metrics: Metrics::new(crate::clock::now_instant()),
         counters: Counters::default(),
+        bus: None,
         fault: None,
     };
     core.replay(&state)?;
@@ -221,6 +223,15 @@ pub(crate) fn build<'s>(
     }
     let next = core.store.next_client_id();
     core.journal.session(core.now, next)?;
+    let bus = match &config.bus {
+        Some(bus_config) => {
+            let session = format!("{}-{}", clock.unix_ms(), std::process::id());
+            let (sender, link) = start_bus(bus_config, &core, session, config.live.mode)?;
+            core.bus = Some(sender);
+            Some(link)
+        }
+        None => None,
+    };
     Ok(Engine {
         core,
         strategies,
@@ -233,5 +244,47 @@ pub(crate) fn build<'s>(
         stop_timeout: Duration::from_millis(config.live.stop_timeout_ms),
         snapshots_pending: 0,
         stopped_by: None,
+        bus,
+        kill: None,
     })
+}
+
+/// Starts the monitoring bus of `[bus]` (its token from the environment or its file).
+fn start_bus(
+    config: &ferrotrade_bus::BusConfig,
+    core: &LiveCore,
+    session: String,
+    mode: Mode,
+) -> Result<(ferrotrade_bus::BusSender, BusLink), LiveError> {
+    let token = if config.has_control() {
+        Some(
+            ferrotrade_bus::Token::load(config.token_file.as_deref(), &config.token_env)
+                .map_err(|error| LiveError::Config(error.to_string()))?,
+        )
+    } else {
+        None
+    };
+    let mode = match mode {
+        Mode::Live => "live",
+        Mode::Paper => "paper",
+        Mode::Replay => "replay",
+    };
+    let names = bus_names(core, session, mode);
+    let encoder = ferrotrade_bus::Encoder::new(names.clone());
+    let (sender, handle) =
+        ferrotrade_bus::Bus::start(config, token, names).map_err(|error| LiveError::Config(error.to_string()))?;
+    let now = crate::clock::now_instant();
+    let link = BusLink {
+        handle,
+        encoder,
+        depth: config.book_depth,
+        trades: config.trades,
+        last_quote: vec![None; core.instruments.len()],
+        heartbeat_every: Duration::from_millis(config.heartbeat_ms),
+        next_heartbeat: now,
+        metrics_every: Duration::from_millis(config.metrics_ms),
+        next_metrics: now,
+        started: now,
+    };
+    Ok((sender, link))
 }

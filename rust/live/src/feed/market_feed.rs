@@ -259,6 +259,12 @@ impl MarketFeed {
         }
     }
 
+    /// The venue update id the book of `index` stands at (0 when unknown or not in this feed).
+    #[must_use]
+    pub fn last_update_id(&self, index: InstrumentIndex) -> u64 {
+        self.router.slots.iter().find(|slot| slot.index == index).map_or(0, |slot| slot.last_sequence)
+    }
+
     /// Whether trades after a gap wait for a trade list (see the module docs).
     #[must_use]
     pub fn is_backfilling(&self) -> bool {

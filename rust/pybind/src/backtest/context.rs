@@ -402,6 +402,17 @@ impl PyContext {
             Ok(())
         })
     }
+
+    /// Publishes `value` as signal `name` (at most 32 bytes) on the live engine's monitoring bus
+    /// (`signal.<strategy>.<name>`); returns whether it was published (never in a backtest or without
+    /// `[bus]`).
+    #[pyo3(signature = (name, value, instrument = None))]
+    fn publish_signal(&self, name: &str, value: f64, instrument: Option<u32>) -> PyResult<bool> {
+        self.with(|context| {
+            let index = instrument.map(|instrument| instrument_checked(context, instrument)).transpose()?;
+            Ok(context.publish_signal(name, index, value))
+        })
+    }
 }
 
 impl PyContext {

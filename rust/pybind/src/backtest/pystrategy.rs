@@ -382,6 +382,23 @@ impl Strategy for PyStrategy {
     fn on_stop(&mut self, ctx: &mut dyn Context) -> StrategyResult {
         Python::attach(|py| self.call(py, 8, ctx, |_, context| Ok((context,))))
     }
+
+    /// `strategy.set_parameter(ctx, name, value)` (the base class's default sets a public attribute); an
+    /// exception refuses the change with its message, without stopping the run.
+    fn set_parameter(&mut self, ctx: &mut dyn Context, name: &str, value: &str) -> StrategyResult {
+        Python::attach(|py| {
+            let context = self.context.bind(py).borrow();
+            let _guard = ContextGuard::lend(&context, ctx);
+            let result =
+                self.object.bind(py).call_method1("set_parameter", (self.context.clone_ref(py), name, value)).map(drop);
+            drop(_guard);
+            drop(context);
+            result.map_err(|error| {
+                let kind = error.get_type(py).name().map(|name| name.to_string()).unwrap_or_default();
+                StrategyError::new(format!("{kind}: {}", error.value(py)))
+            })
+        })
+    }
 }
 
 /// Registers the event classes.

@@ -224,7 +224,7 @@ fn take_stop_after(value: &mut Value) -> PyResult<Option<f64>> {
     }
 }
 
-/// Makes the configuration's paths (`[live].run_dir`, key files) relative to the configuration's folder.
+/// Makes the configuration's paths (`[live].run_dir`, key files, the bus token file) relative to the configuration's folder.
 fn resolve_paths(value: &mut Value, base_dir: &Path) {
     let absolute = |path: &mut Value| {
         if let Some(text) = path.as_str()
@@ -235,6 +235,9 @@ fn resolve_paths(value: &mut Value, base_dir: &Path) {
     };
     if let Some(run_dir) = value.get_mut("live").and_then(|live| live.get_mut("run_dir")) {
         absolute(run_dir);
+    }
+    if let Some(file) = value.get_mut("bus").and_then(|bus| bus.get_mut("token_file")) {
+        absolute(file);
     }
     if let Some(venues) = value.get_mut("venue").and_then(Value::as_array_mut) {
         for venue in venues {

@@ -45,7 +45,7 @@ use serde::Deserialize;
 use super::{ConfigError, decimal_cmp, require_non_negative, require_positive, resolve_instrument, to_quantity};
 use crate::context::Context;
 use crate::subscription::Subscription;
-use crate::traits::{Strategy, StrategyResult};
+use crate::traits::{Strategy, StrategyError, StrategyResult};
 
 /// Configuration of a [`MarketMaker`] (TOML/JSON; unknown keys are an error).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -389,6 +389,51 @@ impl Strategy for MarketMaker {
         self.inventory = ctx.position(params.instrument).quantity.0;
         self.params = Some(params);
         Ok(())
+    }
+
+    /// Every numeric key of [`MarketMakerConfig`] can change at run time (`instrument` cannot); the new
+    /// configuration is validated and resolved against the instrument as at the start, and the quotes move
+    /// on the next book update.
+    fn set_parameter(&mut self, ctx: &mut dyn Context, name: &str, value: &str) -> StrategyResult {
+        let mut config = self.config.clone();
+        let decimal = || {
+            Decimal::parse_str(value.trim())
+                .map_err(|error| StrategyError::new(format!("{name}: {value:?} is not a decimal number: {error}")))
+        };
+        let integer = || {
+            value.trim().parse::<i64>().map_err(|_| StrategyError::new(format!("{name}: {value:?} is not an integer")))
+        };
+        let unsigned =
+            || value.trim().parse::<u64>().map_err(|_| StrategyError::new(format!("{name}: {value:?} is not a count")));
+        match name {
+            "order_size" => config.order_size = decimal()?,
+            "half_spread_bps" => config.half_spread_bps = decimal()?,
+            "skew_bps_per_unit" => config.skew_bps_per_unit = decimal()?,
+            "max_position" => config.max_position = decimal()?,
+            "requote_threshold_ticks" => config.requote_threshold_ticks = integer()?,
+            "min_requote_interval_ms" => config.min_requote_interval_ms = unsigned()?,
+            "reject_backoff_ms" => config.reject_backoff_ms = unsigned()?,
+            _ => {
+                return Err(StrategyError::new(format!(
+                    "{}: unknown parameter {name:?} (order_size, half_spread_bps, skew_bps_per_unit, max_position, \
+                     requote_threshold_ticks, min_requote_interval_ms, reject_backoff_ms)",
+                    self.name
+                )));
+            }
+        }
+        let previous = std::mem::replace(&mut self.config, config);
+        match self.resolve(ctx) {
+            Ok(params) => {
+                self.params = Some(params);
+                self.cache_key = None;
+                self.settled = false;
+                Ok(())
+            }
+            Err(error) => {
+                self.config = previous;
+                Err(error.into())
+            }
+        }
     }
 
     fn on_book(&mut self, ctx: &mut dyn Context, instrument: InstrumentIndex) -> StrategyResult {
