@@ -38,9 +38,9 @@ pub use super::binance_rest::{
 pub(crate) use super::binance_rest::{side_from_wire, status_from_wire, tif_from_wire, type_from_wire};
 pub use super::binance_trades::parse_order_trades;
 pub use super::binance_user::{event_time, parse_user_frame};
-use super::{NewOrder, OrderRef, SignedRequest, TradingError, push_param};
+use super::{NewOrder, OrderRef, SignedRequest, TradingError, push_param, wire_client_id};
 pub use super::{client_id_from_wire, client_id_to_wire};
-use crate::auth::Credentials;
+use crate::auth::{Credentials, HmacKey, SigningKey};
 
 /// Which Binance market.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -72,6 +72,10 @@ impl Market {
     }
 }
 
+/// What signing appends to a query (`&recvWindow=60000&timestamp=` 13 digits `&signature=` 64 hex digits,
+/// or an escaped Ed25519 signature): reserved up front so the query is never reallocated.
+const QUERY_SIGNING_ROOM: usize = 160;
+
 /// Default `recvWindow` (Binance's own default).
 pub const DEFAULT_RECV_WINDOW_MS: u64 = 5_000;
 /// Largest `recvWindow` Binance accepts.
@@ -82,6 +86,8 @@ pub const MAX_RECV_WINDOW_MS: u64 = 60_000;
 pub struct BinanceRequests {
     market: Market,
     credentials: Credentials,
+    /// The HMAC secret's keyed state, computed once (`None` for an Ed25519 key).
+    hmac: Option<HmacKey>,
     recv_window_ms: u64,
 }
 
@@ -89,7 +95,11 @@ impl BinanceRequests {
     /// Requests for `market` signed with `credentials`, with the default `recvWindow`.
     #[must_use]
     pub fn new(market: Market, credentials: Credentials) -> BinanceRequests {
-        BinanceRequests { market, credentials, recv_window_ms: DEFAULT_RECV_WINDOW_MS }
+        let hmac = match &credentials.signing {
+            SigningKey::Hmac(secret) => Some(HmacKey::new(secret.expose().as_bytes())),
+            SigningKey::Ed25519(_) => None,
+        };
+        BinanceRequests { market, credentials, hmac, recv_window_ms: DEFAULT_RECV_WINDOW_MS }
     }
 
     /// Sets `recvWindow` (clamped to Binance's maximum of 60 s).
@@ -109,11 +119,26 @@ impl BinanceRequests {
     /// `signature`, and sets `X-MBX-APIKEY`.
     #[must_use]
     pub fn signed(&self, method: &'static str, path: &'static str, params: &str, timestamp_ms: u64) -> SignedRequest {
-        let mut query = params.to_owned();
-        push_param(&mut query, "recvWindow", &self.recv_window_ms.to_string());
-        push_param(&mut query, "timestamp", &timestamp_ms.to_string());
-        let signature = self.credentials.binance_signature(&query);
-        push_param(&mut query, "signature", &signature);
+        let mut query = String::with_capacity(params.len() + QUERY_SIGNING_ROOM);
+        query.push_str(params);
+        self.sign(method, path, query, timestamp_ms)
+    }
+
+    /// [`BinanceRequests::signed`] of a query being built: appended to in place, no copy.
+    fn sign(&self, method: &'static str, path: &'static str, mut query: String, timestamp_ms: u64) -> SignedRequest {
+        push_param(&mut query, "recvWindow", self.recv_window_ms);
+        push_param(&mut query, "timestamp", timestamp_ms);
+        match &self.hmac {
+            // The digest stays on the stack: nothing is allocated for it.
+            Some(key) => {
+                let signature = key.sign_hex(query.as_bytes());
+                push_param(&mut query, "signature", signature.as_str());
+            }
+            None => {
+                let signature = self.credentials.binance_signature(&query);
+                push_param(&mut query, "signature", &signature);
+            }
+        }
         SignedRequest { method, path, query, body: None, headers: self.api_key_header() }
     }
 
@@ -162,44 +187,42 @@ impl BinanceRequests {
             (Market::UsdM, OrderType::StopMarket) => ("STOP_MARKET", None),
             (Market::UsdM, OrderType::StopLimit) => ("STOP", Some(order.time_in_force.as_str())),
         };
-        let mut params = String::with_capacity(160);
+        let mut params = String::with_capacity(160 + QUERY_SIGNING_ROOM);
         push_param(&mut params, "symbol", &order.symbol);
         push_param(&mut params, "side", side_to_wire(order.side));
         push_param(&mut params, "type", wire_type);
         if let Some(tif) = time_in_force {
             push_param(&mut params, "timeInForce", tif);
         }
-        push_param(&mut params, "quantity", &order.quantity.to_string());
+        push_param(&mut params, "quantity", order.quantity);
         if let (true, Some(price)) = (needs_price, order.price) {
-            push_param(&mut params, "price", &price.to_string());
+            push_param(&mut params, "price", price);
         }
         if let (true, Some(stop)) = (needs_stop, order.stop_price) {
-            push_param(&mut params, "stopPrice", &stop.to_string());
+            push_param(&mut params, "stopPrice", stop);
         }
         if order.reduce_only {
             push_param(&mut params, "reduceOnly", "true");
         }
-        push_param(&mut params, "newClientOrderId", &client_id_to_wire(order.client_id));
+        push_param(&mut params, "newClientOrderId", wire_client_id(order.client_id));
         let response_type = match self.market {
             Market::Spot => "FULL",
             Market::UsdM => "RESULT",
         };
         push_param(&mut params, "newOrderRespType", response_type);
-        Ok(self.signed("POST", self.order_path(), &params, timestamp_ms))
+        Ok(self.sign("POST", self.order_path(), params, timestamp_ms))
     }
 
     /// `DELETE /api/v3/order` or `/fapi/v1/order`.
     #[must_use]
     pub fn cancel_order(&self, symbol: &str, order: &OrderRef, timestamp_ms: u64) -> SignedRequest {
-        let params = symbol_and_ref(symbol, order);
-        self.signed("DELETE", self.order_path(), &params, timestamp_ms)
+        self.sign("DELETE", self.order_path(), symbol_and_ref(symbol, order), timestamp_ms)
     }
 
     /// `GET /api/v3/order` or `/fapi/v1/order`.
     #[must_use]
     pub fn query_order(&self, symbol: &str, order: &OrderRef, timestamp_ms: u64) -> SignedRequest {
-        let params = symbol_and_ref(symbol, order);
-        self.signed("GET", self.order_path(), &params, timestamp_ms)
+        self.sign("GET", self.order_path(), symbol_and_ref(symbol, order), timestamp_ms)
     }
 
     /// Amends a resting limit order. Spot: `PUT /api/v3/order/amend/keepPriority` with `newQty` (the
@@ -220,19 +243,19 @@ impl BinanceRequests {
         let mut params = symbol_and_ref(symbol, order);
         match self.market {
             Market::Spot => {
-                push_param(&mut params, "newQty", &quantity.to_string());
+                push_param(&mut params, "newQty", quantity);
                 // Without it Binance gives the amended order a random client id, and its later events
                 // would no longer carry ours.
                 if let OrderRef::Client(id) = order {
-                    push_param(&mut params, "newClientOrderId", &client_id_to_wire(*id));
+                    push_param(&mut params, "newClientOrderId", wire_client_id(*id));
                 }
-                self.signed("PUT", "/api/v3/order/amend/keepPriority", &params, timestamp_ms)
+                self.sign("PUT", "/api/v3/order/amend/keepPriority", params, timestamp_ms)
             }
             Market::UsdM => {
                 push_param(&mut params, "side", side_to_wire(side));
-                push_param(&mut params, "quantity", &quantity.to_string());
-                push_param(&mut params, "price", &price.to_string());
-                self.signed("PUT", "/fapi/v1/order", &params, timestamp_ms)
+                push_param(&mut params, "quantity", quantity);
+                push_param(&mut params, "price", price);
+                self.sign("PUT", "/fapi/v1/order", params, timestamp_ms)
             }
         }
     }
@@ -324,10 +347,10 @@ impl BinanceRequests {
 }
 
 fn symbol_and_ref(symbol: &str, order: &OrderRef) -> String {
-    let mut params = String::with_capacity(64);
+    let mut params = String::with_capacity(128 + QUERY_SIGNING_ROOM);
     push_param(&mut params, "symbol", symbol);
     match order {
-        OrderRef::Client(id) => push_param(&mut params, "origClientOrderId", &client_id_to_wire(*id)),
+        OrderRef::Client(id) => push_param(&mut params, "origClientOrderId", wire_client_id(*id)),
         OrderRef::Venue(id) => push_param(&mut params, "orderId", id),
     }
     params

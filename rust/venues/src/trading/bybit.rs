@@ -38,7 +38,7 @@ pub use super::bybit_rest::{
 pub use super::bybit_user::parse_user_frame;
 use super::{NewOrder, OrderRef, SignedRequest, TradingError, push_param};
 pub use super::{client_id_from_wire, client_id_to_wire};
-use crate::auth::Credentials;
+use crate::auth::{Credentials, HmacKey, SigningKey};
 
 /// The Bybit product category.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -94,6 +94,8 @@ pub const DEFAULT_RECV_WINDOW_MS: u64 = 5_000;
 #[derive(Clone, Debug)]
 pub struct BybitRequests {
     credentials: Credentials,
+    /// The HMAC secret's keyed state, computed once (`None` for an Ed25519 key, which Bybit refuses).
+    hmac: Option<HmacKey>,
     recv_window_ms: u64,
 }
 
@@ -101,7 +103,11 @@ impl BybitRequests {
     /// Requests signed with `credentials` and the default receive window.
     #[must_use]
     pub fn new(credentials: Credentials) -> BybitRequests {
-        BybitRequests { credentials, recv_window_ms: DEFAULT_RECV_WINDOW_MS }
+        let hmac = match &credentials.signing {
+            SigningKey::Hmac(secret) => Some(HmacKey::new(secret.expose().as_bytes())),
+            SigningKey::Ed25519(_) => None,
+        };
+        BybitRequests { credentials, hmac, recv_window_ms: DEFAULT_RECV_WINDOW_MS }
     }
 
     /// Sets the receive window.
@@ -145,13 +151,27 @@ impl BybitRequests {
         payload: &str,
         json: bool,
     ) -> Result<Vec<(&'static str, String)>, TradingError> {
-        let signature = self.credentials.bybit_signature(timestamp_ms, self.recv_window_ms, payload)?;
-        let mut headers = vec![
+        let (timestamp, recv_window) = (timestamp_ms.to_string(), self.recv_window_ms.to_string());
+        let signature = match &self.hmac {
+            // `timestamp + api_key + recv_window + payload`, as `auth::bybit_rest_signature` signs it.
+            Some(key) => key
+                .sign_hex_parts(&[
+                    timestamp.as_bytes(),
+                    self.credentials.api_key.as_bytes(),
+                    recv_window.as_bytes(),
+                    payload.as_bytes(),
+                ])
+                .as_str()
+                .to_owned(),
+            None => self.credentials.bybit_signature(timestamp_ms, self.recv_window_ms, payload)?,
+        };
+        let mut headers = Vec::with_capacity(5);
+        headers.extend([
             ("X-BAPI-API-KEY", self.credentials.api_key.clone()),
-            ("X-BAPI-TIMESTAMP", timestamp_ms.to_string()),
-            ("X-BAPI-RECV-WINDOW", self.recv_window_ms.to_string()),
+            ("X-BAPI-TIMESTAMP", timestamp),
+            ("X-BAPI-RECV-WINDOW", recv_window),
             ("X-BAPI-SIGN", signature),
-        ];
+        ]);
         if json {
             headers.push(("Content-Type", "application/json".to_owned()));
         }

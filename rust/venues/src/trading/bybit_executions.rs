@@ -22,7 +22,7 @@ use ferrotrade_model::Venue;
 use super::bybit::{BybitRequests, Category};
 use super::bybit_rest::{List, category_of, result};
 use super::bybit_user::{Execution, is_fill};
-use super::{AccountTrade, OrderRef, SignedRequest, TradingError, client_id_to_wire, push_param};
+use super::{AccountTrade, OrderRef, SignedRequest, TradingError, push_param, wire_client_id};
 
 /// The most items one page of `execution/list` holds.
 pub const EXECUTION_PAGE: u32 = 100;
@@ -43,10 +43,10 @@ impl BybitRequests {
         push_param(&mut query, "category", category.as_str());
         push_param(&mut query, "symbol", symbol);
         match order {
-            OrderRef::Client(id) => push_param(&mut query, "orderLinkId", &client_id_to_wire(*id)),
+            OrderRef::Client(id) => push_param(&mut query, "orderLinkId", wire_client_id(*id)),
             OrderRef::Venue(id) => push_param(&mut query, "orderId", id),
         }
-        push_param(&mut query, "limit", &EXECUTION_PAGE.to_string());
+        push_param(&mut query, "limit", EXECUTION_PAGE);
         self.signed_get("/v5/execution/list", query, timestamp_ms)
     }
 }

@@ -408,19 +408,42 @@ pub fn client_id_from_wire(wire: &str) -> Option<ClientOrderId> {
 const CLIENT_ID_PREFIX: &str = "ft-";
 
 /// Appends `key=value` to a query string, percent-encoding the value (RFC 3986 unreserved characters pass).
-pub(crate) fn push_param(query: &mut String, key: &str, value: &str) {
+///
+/// The value is written in place (a number or a [`Decimal`] needs no `to_string` first); only a value
+/// with a character to escape is written a second time, escaped.
+pub(crate) fn push_param(query: &mut String, key: &str, value: impl fmt::Display) {
+    use fmt::Write as _;
     if !query.is_empty() {
         query.push('&');
     }
     query.push_str(key);
     query.push('=');
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+    let start = query.len();
+    // Writing into a String cannot fail.
+    let _ = write!(query, "{value}");
+    let unreserved = |byte: u8| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~');
+    if query.as_bytes()[start..].iter().all(|byte| unreserved(*byte)) {
+        return;
+    }
+    let raw = query.split_off(start);
+    for byte in raw.bytes() {
+        if unreserved(byte) {
             query.push(char::from(byte));
         } else {
-            query.push_str(&format!("%{byte:02X}"));
+            let _ = write!(query, "%{byte:02X}");
         }
     }
+}
+
+/// A client id as it travels ([`client_id_to_wire`]), written without an intermediate `String`.
+pub(crate) fn wire_client_id(id: ClientOrderId) -> impl fmt::Display {
+    struct Wire(u64);
+    impl fmt::Display for Wire {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "{CLIENT_ID_PREFIX}{}", self.0)
+        }
+    }
+    Wire(id.0)
 }
 
 /// `a - b`, exactly (the scales are aligned first). `None` on overflow.
