@@ -198,9 +198,8 @@ impl OrderLinks {
             }
         };
         links.out += 1;
-        let authority = links.origin.authority.clone();
+        encode(request, &links.origin.authority, &mut link.out);
         drop(links);
-        encode(request, &authority, &mut link.out);
         link.written = 0;
         link.input.clear();
         // One non-blocking attempt: a connected socket with room takes the whole request now.
@@ -311,20 +310,49 @@ async fn connect(origin: &Origin, tls: Option<&tokio_rustls::TlsConnector>) -> i
     }
 }
 
-/// `METHOD path?query HTTP/1.1`, the headers, the body.
+/// `METHOD path?query HTTP/1.1`, the headers, the body: copied piece by piece into the link's buffer (no
+/// formatting machinery, no intermediate `String`; the buffer keeps its capacity from request to request).
 fn encode(request: &SignedRequest, authority: &str, out: &mut Vec<u8>) {
-    use std::io::Write as _;
     out.clear();
     let body = request.body.as_deref().unwrap_or("");
-    // Writing into a Vec cannot fail.
-    let _ = write!(out, "{} {} HTTP/1.1\r\nHost: {authority}\r\n", request.method, request.path_and_query());
+    for piece in [request.method, " ", request.path] {
+        out.extend_from_slice(piece.as_bytes());
+    }
+    if !request.query.is_empty() {
+        out.push(b'?');
+        out.extend_from_slice(request.query.as_bytes());
+    }
+    for piece in [" HTTP/1.1\r\nHost: ", authority, "\r\n"] {
+        out.extend_from_slice(piece.as_bytes());
+    }
     for (name, value) in &request.headers {
-        let _ = write!(out, "{name}: {value}\r\n");
+        for piece in [*name, ": ", value.as_str(), "\r\n"] {
+            out.extend_from_slice(piece.as_bytes());
+        }
     }
     if !body.is_empty() || request.method != "GET" {
-        let _ = write!(out, "Content-Length: {}\r\n", body.len());
+        out.extend_from_slice(b"Content-Length: ");
+        push_decimal(out, body.len());
+        out.extend_from_slice(b"\r\n");
     }
-    let _ = write!(out, "User-Agent: ferrotrade\r\n\r\n{body}");
+    out.extend_from_slice(b"User-Agent: ferrotrade\r\n\r\n");
+    out.extend_from_slice(body.as_bytes());
+}
+
+/// `value` in decimal digits.
+fn push_decimal(out: &mut Vec<u8>, value: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = value;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 /// Writes what remains of the link's request and reads one answer; `true` when the link can be reused.
@@ -454,6 +482,26 @@ mod tests {
             "POST /v5/order/create HTTP/1.1\r\nHost: api.bybit.com\r\nX-BAPI-API-KEY: key\r\nContent-Length: 7\r\n\
              User-Agent: ferrotrade\r\n\r\n{\"a\":1}"
         );
+        let signed = SignedRequest {
+            method: "DELETE",
+            path: "/fapi/v1/order",
+            query: "symbol=BTCUSDT&signature=ab".into(),
+            body: None,
+            headers: vec![("X-MBX-APIKEY", "k".into())],
+        };
+        let mut out = Vec::new();
+        encode(&signed, "127.0.0.1:9000", &mut out);
+        assert_eq!(
+            String::from_utf8(out).expect("text"),
+            "DELETE /fapi/v1/order?symbol=BTCUSDT&signature=ab HTTP/1.1\r\nHost: 127.0.0.1:9000\r\n\
+             X-MBX-APIKEY: k\r\nContent-Length: 0\r\nUser-Agent: ferrotrade\r\n\r\n"
+        );
+        let mut digits = Vec::new();
+        for value in [0, 7, 10, 1234, usize::MAX] {
+            digits.clear();
+            push_decimal(&mut digits, value);
+            assert_eq!(digits, value.to_string().into_bytes());
+        }
     }
 
     #[test]
