@@ -35,9 +35,10 @@ pub struct BusConfig {
     pub token_file: Option<PathBuf>,
     /// Levels per side in book summaries (1..=20).
     pub book_depth: usize,
-    /// Book summaries per second per instrument at most (the latest state wins); 0 publishes none.
+    /// Book summaries per second per instrument at most (the latest state wins), for every configured
+    /// instrument (the feeds subscribe to its book for it); 0 publishes none.
     pub book_rate_hz: f64,
-    /// Publish every trade the feeds deliver.
+    /// Publish every trade of every configured instrument (the feeds subscribe to trades for it).
     pub trades: bool,
     /// Capacity of the market-summary queue (drop-oldest).
     pub market_queue: usize,
@@ -103,9 +104,13 @@ impl BusConfig {
         if !self.book_rate_hz.is_finite() || self.book_rate_hz < 0.0 {
             return bad("book_rate_hz", format!("expected a rate >= 0, found {}", self.book_rate_hz));
         }
-        for (key, value) in [("market_queue", self.market_queue), ("event_queue", self.event_queue)] {
-            if value < 16 {
-                return bad(key, format!("expected at least 16, found {value}"));
+        // A market slot holds a book summary inline (680 bytes), an engine slot 184: the bounds keep the
+        // queues' memory, allocated at start, to about 45 MB and 100 MB (the defaults: 3 MB and 12 MB).
+        for (key, value, max) in
+            [("market_queue", self.market_queue, 65_536), ("event_queue", self.event_queue, 1 << 19)]
+        {
+            if !(16..=max).contains(&value) {
+                return bad(key, format!("expected 16..={max}, found {value}"));
             }
         }
         for (key, value) in [("heartbeat_ms", self.heartbeat_ms), ("metrics_ms", self.metrics_ms)] {
@@ -153,6 +158,10 @@ mod tests {
             ("book_rate_hz", |c| c.book_rate_hz = f64::NAN),
             ("heartbeat_ms", |c| c.heartbeat_ms = 0),
         ];
+        let mut huge = BusConfig { market_queue: 1 << 20, ..BusConfig::default() };
+        assert!(huge.validate().expect_err("huge").to_string().starts_with("bus.market_queue: expected 16..=65536"));
+        huge.market_queue = 65_536;
+        huge.validate().expect("the largest market queue");
         for (key, change) in cases {
             let mut config = BusConfig::default();
             change(&mut config);

@@ -233,3 +233,15 @@ pub enum EngineEvent {
     /// The engine's figures (built once per metrics period, off the hot path).
     Metrics(Box<proto::Metrics>),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The slot sizes the queue bounds of `BusConfig::validate` are computed from.
+    #[test]
+    fn slot_sizes_stay_as_budgeted() {
+        assert!(std::mem::size_of::<MarketEvent>() <= 704, "{}", std::mem::size_of::<MarketEvent>());
+        assert!(std::mem::size_of::<EngineEvent>() <= 192, "{}", std::mem::size_of::<EngineEvent>());
+    }
+}

@@ -325,6 +325,10 @@ impl<M: futures_util::Stream<Item = SocketEvent> + Unpin> Publisher<M> {
             for event in market.drain(..) {
                 self.publish_market(&event).await;
             }
+            // A PUB send only queues the message for zeromq's fan-out and writer tasks, which run on this
+            // runtime too: let them send the batch before queuing the next, or a burst would overrun their
+            // queues (zeromq drops beyond them, as a PUB does past its high-water mark).
+            tokio::task::yield_now().await;
             while let Some(Some(event)) = self.monitor.next().now_or_never() {
                 self.on_socket_event(&event);
             }

@@ -187,3 +187,28 @@ fn a_busy_endpoint_is_an_error_before_anything_starts() {
     assert!(no_token.contains("token"), "{no_token}");
     handle.finish(sender, Duration::from_secs(2));
 }
+
+#[test]
+fn ipc_endpoints_work_too() {
+    let path = std::env::temp_dir().join(format!("ft-bus-{}.sock", std::process::id()));
+    let config = BusConfig {
+        publish: format!("ipc://{}", path.display()),
+        control: String::new(),
+        http: String::new(),
+        wait_subscribers: 1,
+        ..BusConfig::default()
+    };
+    let (mut sender, handle) = Bus::start(&config, None, names()).expect("bus");
+    let endpoint = handle.endpoints.publish.clone();
+    let envelope = runtime().block_on(async {
+        let mut sub = zeromq::SubSocket::new();
+        sub.connect(&endpoint).await.expect("connect");
+        sub.subscribe("").await.expect("subscribe");
+        sender.event(fill(42));
+        let message = tokio::time::timeout(Duration::from_secs(10), sub.recv()).await.expect("in time").expect("recv");
+        proto::Envelope::decode(message.get(1).expect("payload").as_ref()).expect("envelope")
+    });
+    assert!(matches!(envelope.body, Some(Body::Fill(proto::Fill { trade_id: 42, .. }))), "{envelope:?}");
+    handle.finish(sender, Duration::from_secs(2));
+    std::fs::remove_file(&path).ok();
+}

@@ -128,6 +128,18 @@ pub(crate) fn build<'s>(
             }
         }
     }
+    if let Some(bus) = &config.bus {
+        // Monitors and recorders see every configured instrument, whatever the strategies subscribed to.
+        let kinds = [(bus.book_interval().is_some(), DataKind::Book), (bus.trades, DataKind::Trades)];
+        for index in 0..instruments.len() {
+            for (wanted_kind, kind) in kinds {
+                let pair = (InstrumentIndex(index as u32), kind);
+                if wanted_kind && !wanted.contains(&pair) {
+                    wanted.push(pair);
+                }
+            }
+        }
+    }
     let venues: Vec<Venue> = {
         let mut venues: Vec<Venue> = instruments.iter().map(|instrument| instrument.id.venue).collect();
         venues.sort();
