@@ -29,7 +29,7 @@ $(VENV)/.dev-deps: pyproject.toml | $(BIN)/python
 		"plotly>=6.0" "pytest>=8" "ruff>=0.8" "mypy>=1.13" "optuna>=5.0" "cmaes>=0.11" "psycopg[binary]>=3.2" \
 		"optuna-dashboard>=0.17" "grpcio-tools==$(GRPCIO_TOOLS)"
 	$(BIN)/pip install --quiet "lightgbm>=4.0" "scikit-learn>=1.4" "skl2onnx>=1.17" "onnxmltools>=1.12" "onnx>=1.15" \
-		"onnxruntime>=1.17" "pyzmq>=25" "prometheus-client>=0.20"
+		"onnxruntime>=1.17" "pyzmq>=25" "prometheus-client>=0.20" "types-protobuf"
 	touch $@
 
 ## demo: build the wheel (release) and run the main job on the bundled real data
@@ -77,9 +77,9 @@ proto-check: proto
 	@git diff --quiet -- $(PROTO_OUT) && [ -z "$$(git status --porcelain -- $(PROTO_OUT))" ] || \
 		{ git status --short -- $(PROTO_OUT); echo "generated code differs from proto/: run make proto and commit"; exit 1; }
 
-## test-services: the PostgreSQL server of the distributed optimization test (Debian package; CI and root)
+## test-services: Debian packages tests need (PostgreSQL server, tmux; installed in CI and as root)
 test-services:
-	bash tests/support/ensure-postgres.sh
+	bash tests/support/ensure-packages.sh
 
 # pytest exits with 5 when it collects no test (say, a filtered run): that is reported, not a failure.
 py-test: dev test-services

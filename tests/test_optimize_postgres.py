@@ -6,7 +6,7 @@ The server is a throw-away cluster in a temporary directory (initdb + pg_ctl, ow
 `postgres` user when the tests run as root: PostgreSQL refuses to run as root), with a password generated for
 this run and handed to the workers in PGPASSWORD, never on a command line or in the storage URL. The server
 binaries come from Debian's `postgresql` package, which `make test` installs
-(tests/support/ensure-postgres.sh) in CI and as root; the test skips only where it could not be installed,
+(tests/support/ensure-packages.sh) in CI and as root; the test skips only where it could not be installed,
 and fails in CI.
 """
 
@@ -58,7 +58,7 @@ def _bindir() -> Path | None:
 
 def _unavailable(reason: str) -> None:
     if os.environ.get("CI") == "true":
-        pytest.fail(f"PostgreSQL must run in CI (tests/support/ensure-postgres.sh installs it): {reason}")
+        pytest.fail(f"PostgreSQL must run in CI (tests/support/ensure-packages.sh installs it): {reason}")
     pytest.skip(reason)
 
 

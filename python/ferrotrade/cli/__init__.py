@@ -24,7 +24,7 @@ from typing import Annotated
 import typer
 
 from ferrotrade import __version__
-from ferrotrade.cli import backtest, data, live, ml, optimize, venue
+from ferrotrade.cli import backtest, ctl, data, live, ml, monitor, optimize, venue
 
 __all__ = ["app", "main"]
 
@@ -41,6 +41,8 @@ app.command("walk-forward")(optimize.walk_forward_command)
 app.command("live")(live.live_command)
 app.add_typer(venue.app, name="venue")
 app.add_typer(ml.app, name="ml")
+app.add_typer(monitor.app, name="monitor")
+app.add_typer(ctl.app, name="ctl")
 
 
 def _print_version(value: bool) -> None:
