@@ -86,52 +86,31 @@ def _show_status(status: control_pb2.EngineStatus, as_json: bool) -> None:
         _out.print(_status_table(status))
 
 
-@app.command("status")
-def status_command(
-    endpoint: Endpoint = DEFAULT_CONTROL,
-    token_env: TokenEnv = DEFAULT_TOKEN_ENV,
-    as_json: AsJson = False,
-    timeout: Timeout = 5.0,
-) -> None:
-    """Show the engine's state, counters and unsynced books."""
-    with _controller(endpoint, token_env, timeout) as controller:
-        _show_status(controller.status(), as_json)
+def _state_command(name: str, doc: str) -> None:
+    """Registers ``ctl NAME``: a command answered with the engine's status (``Controller.<name>``)."""
+    method = name.replace("-", "_")
+
+    def command(
+        endpoint: Endpoint = DEFAULT_CONTROL,
+        token_env: TokenEnv = DEFAULT_TOKEN_ENV,
+        as_json: AsJson = False,
+        timeout: Timeout = 5.0,
+    ) -> None:
+        with _controller(endpoint, token_env, timeout) as controller:
+            _show_status(getattr(controller, method)(), as_json)
+
+    command.__doc__ = doc
+    command.__name__ = f"{method}_command"
+    app.command(name)(command)
 
 
-@app.command("halt")
-def halt_command(
-    endpoint: Endpoint = DEFAULT_CONTROL,
-    token_env: TokenEnv = DEFAULT_TOKEN_ENV,
-    as_json: AsJson = False,
-    timeout: Timeout = 5.0,
-) -> None:
-    """Refuse every new order (working orders stay)."""
-    with _controller(endpoint, token_env, timeout) as controller:
-        _show_status(controller.halt(), as_json)
-
-
-@app.command("resume")
-def resume_command(
-    endpoint: Endpoint = DEFAULT_CONTROL,
-    token_env: TokenEnv = DEFAULT_TOKEN_ENV,
-    as_json: AsJson = False,
-    timeout: Timeout = 5.0,
-) -> None:
-    """Trade normally again (state ACTIVE)."""
-    with _controller(endpoint, token_env, timeout) as controller:
-        _show_status(controller.resume(), as_json)
-
-
-@app.command("reduce-only")
-def reduce_only_command(
-    endpoint: Endpoint = DEFAULT_CONTROL,
-    token_env: TokenEnv = DEFAULT_TOKEN_ENV,
-    as_json: AsJson = False,
-    timeout: Timeout = 5.0,
-) -> None:
-    """Let only orders through that cannot increase a position (state REDUCING)."""
-    with _controller(endpoint, token_env, timeout) as controller:
-        _show_status(controller.reduce_only(), as_json)
+for _name, _doc in (
+    ("status", "Show the engine's state, counters and unsynced books."),
+    ("halt", "Refuse every new order (working orders stay)."),
+    ("resume", "Trade normally again (state ACTIVE)."),
+    ("reduce-only", "Let only orders through that cannot increase a position (state REDUCING)."),
+):
+    _state_command(_name, _doc)
 
 
 @app.command("kill")
