@@ -113,7 +113,7 @@ fn client(publish: String, control: String, kill_after: usize, done: Arc<AtomicB
                 && handle.is_finished()
                 && seen.kill.is_none()
             {
-                seen.kill = kill_reply.take().map(|handle| futures_block(handle));
+                seen.kill = kill_reply.take().map(finished_reply);
                 done.store(true, Ordering::SeqCst);
             }
         }
@@ -122,7 +122,7 @@ fn client(publish: String, control: String, kill_after: usize, done: Arc<AtomicB
 }
 
 /// The result of a finished task.
-fn futures_block(handle: tokio::task::JoinHandle<proto::Reply>) -> proto::Reply {
+fn finished_reply(handle: tokio::task::JoinHandle<proto::Reply>) -> proto::Reply {
     futures_util::FutureExt::now_or_never(handle).expect("finished").expect("kill task")
 }
 
