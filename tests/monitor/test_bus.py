@@ -447,6 +447,28 @@ def test_ctl_status_and_snapshot(session: Session) -> None:
     assert TOKEN not in status.stdout + status.stderr + snapshot.stdout + snapshot.stderr
 
 
+def test_tail_prints_one_line_per_message(session: Session) -> None:
+    tail = [*CLI, "monitor", "tail", "--endpoint", session.publish]
+    as_json = subprocess.run(
+        [*tail, "--topic", "heartbeat", "--json", "--count", "2"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert as_json.returncode == 0, as_json.stderr
+    lines = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert [line["topic"] for line in lines] == ["heartbeat", "heartbeat"]
+    assert lines[1]["topic_seq"] == lines[0]["topic_seq"] + 1, lines
+    assert lines[0]["kind"] == "heartbeat"
+    text = subprocess.run(
+        [*tail, "--topic", "book.", "--count", "3"], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert text.returncode == 0, text.stderr
+    assert len(text.stdout.splitlines()) == 3, text.stdout
+    assert all("book.binance-usdm.BTCUSDT" in line for line in text.stdout.splitlines()), text.stdout
+
+
 def test_kill_leaves_nothing_open_a_flat_position_and_halted(session: Session) -> None:
     start = len(session.collector.snapshot())
     done = ctl(session, "kill", "--kill-timeout-ms", "10000")
