@@ -95,7 +95,9 @@ def run(
     config : str, Path or Mapping
         A TOML file or the configuration as a dict (see ``ferrotrade backtest --help`` and
         ``examples/``): ``[backtest]`` (catalog, start, end, initial_equity, seed), ``[venue]`` (fees, queue
-        model, latency), ``[instruments."venue.SYMBOL"]``, ``[risk]``, ``[[strategy]]`` and ``[report]``.
+        model, latency), ``[instruments."venue.SYMBOL"]``, ``[risk]``, ``[[strategy]]``, ``[report]``, and
+        optionally ``[bus]`` (``publish = "tcp://..."``): the run's fills, risk events, heartbeats and final
+        positions on the monitoring bus while it runs (``ferrotrade monitor tail`` follows it).
     strategies : iterable of Strategy
         Python strategy objects to run besides the configured ones.
     catalog : str or Path, optional

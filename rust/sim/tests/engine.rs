@@ -50,7 +50,7 @@ fn rows(rows: Vec<EventRow>, size: usize) -> Rows {
 
 struct NoStop;
 impl RunControl for NoStop {
-    fn checkpoint(&mut self, _checkpoint: &Checkpoint) -> bool {
+    fn checkpoint(&mut self, _checkpoint: &Checkpoint<'_>) -> bool {
         false
     }
 }
@@ -319,13 +319,22 @@ fn funding_is_paid_on_the_strategy_position_when_a_funding_time_passes() {
 
 /// Records every checkpoint; asks to stop at checkpoint number `stop_at` (1-based).
 struct Recorder {
-    seen: Vec<Checkpoint>,
+    seen: Vec<Seen>,
     stop_at: Option<usize>,
 }
 
+/// A checkpoint's figures, and how many fills it carried.
+struct Seen {
+    events: u64,
+    ts: UnixNanos,
+    equity: ferrotrade_model::Money,
+    fills: usize,
+}
+
 impl RunControl for Recorder {
-    fn checkpoint(&mut self, checkpoint: &Checkpoint) -> bool {
-        self.seen.push(*checkpoint);
+    fn checkpoint(&mut self, checkpoint: &Checkpoint<'_>) -> bool {
+        let Checkpoint { events, ts, equity, fills, .. } = *checkpoint;
+        self.seen.push(Seen { events, ts, equity, fills: fills.len() });
         self.stop_at == Some(self.seen.len())
     }
 }
@@ -359,6 +368,7 @@ fn checkpoints_come_every_checkpoint_rows_rows_with_the_account_equity() {
     // Long 0.001 BTC bought at 61800.2, marked at the mid 61800.1: 10000 - 0.0001.
     for checkpoint in &control.seen {
         assert!((checkpoint.equity.to_f64() - 9_999.999_9).abs() < 1e-9, "{:?}", checkpoint.equity);
+        assert_eq!(checkpoint.fills, 1, "the run's fills so far ride along");
     }
 }
 

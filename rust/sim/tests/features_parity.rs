@@ -30,7 +30,7 @@ impl ChunkSource for Stream {
 struct NoStop;
 
 impl RunControl for NoStop {
-    fn checkpoint(&mut self, _checkpoint: &ferrotrade_sim::engine::Checkpoint) -> bool {
+    fn checkpoint(&mut self, _checkpoint: &ferrotrade_sim::engine::Checkpoint<'_>) -> bool {
         false
     }
 }

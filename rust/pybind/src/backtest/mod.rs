@@ -6,6 +6,7 @@
 //! it; taking and releasing it per event would cost more than the event), and check for Ctrl-C every few
 //! thousand rows.
 
+mod bus;
 mod context;
 mod pystrategy;
 mod results;
@@ -310,7 +311,7 @@ fn wall_clock() -> std::time::Instant {
 }
 
 /// Calls the caller's `checkpoint(events, ts, equity)` callback; its exception stops the run.
-fn call_checkpoint(py: Python<'_>, callback: Option<&Py<PyAny>>, checkpoint: &Checkpoint) -> PyResult<()> {
+fn call_checkpoint(py: Python<'_>, callback: Option<&Py<PyAny>>, checkpoint: &Checkpoint<'_>) -> PyResult<()> {
     match callback {
         Some(callback) => {
             callback.call1(py, (checkpoint.events, checkpoint.ts.0, checkpoint.equity.to_f64())).map(drop)
@@ -328,7 +329,7 @@ struct FlagControl<'a> {
 }
 
 impl RunControl for FlagControl<'_> {
-    fn checkpoint(&mut self, checkpoint: &Checkpoint) -> bool {
+    fn checkpoint(&mut self, checkpoint: &Checkpoint<'_>) -> bool {
         if self.cancel.load(Ordering::Relaxed) {
             return true;
         }
@@ -355,7 +356,7 @@ struct PythonControl<'a> {
 }
 
 impl RunControl for PythonControl<'_> {
-    fn checkpoint(&mut self, checkpoint: &Checkpoint) -> bool {
+    fn checkpoint(&mut self, checkpoint: &Checkpoint<'_>) -> bool {
         Python::attach(|py| {
             let result = py
                 .check_signals()
@@ -501,7 +502,8 @@ pub fn check_backtest(
     strategies: Vec<Py<PyAny>>,
     strategy_base: Bound<'_, PyAny>,
 ) -> PyResult<()> {
-    prepare(py, config_json, &base_dir, strategies, &strategy_base).map(drop)
+    let (config_json, _) = bus::take_bus(config_json)?;
+    prepare(py, &config_json, &base_dir, strategies, &strategy_base).map(drop)
 }
 
 /// Runs a backtest.
@@ -510,7 +512,8 @@ pub fn check_backtest(
 /// relative to `base_dir`. `strategies` are extra Python strategy objects; `strategy_base` is the
 /// `ferrotrade.Strategy` class; `progress(rows_read, rows_total)` is called a few times a second;
 /// `checkpoint(events, ts, equity)` every `CHECKPOINT_ROWS` replayed rows, in event order (an exception it
-/// raises stops the run and is raised here).
+/// raises stops the run and is raised here). A `[bus]` table publishes the run on the monitoring bus
+/// (see [`bus`]).
 #[pyfunction]
 #[pyo3(signature = (config_json, base_dir, strategies, strategy_base, progress = None, checkpoint = None))]
 pub fn run_backtest<'py>(
@@ -522,8 +525,16 @@ pub fn run_backtest<'py>(
     progress: Option<Py<PyAny>>,
     checkpoint: Option<Py<PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    let (config_json, bus_config) = bus::take_bus(config_json)?;
     let Prepared { rust, python, python_errors, plan } =
-        prepare(py, config_json, &base_dir, strategies, &strategy_base)?;
+        prepare(py, &config_json, &base_dir, strategies, &strategy_base)?;
+    let mut tap = match &bus_config {
+        Some(config) => {
+            let names = rust.iter().map(|s| s.name().to_owned()).chain(python.iter().map(|s| s.name().to_owned()));
+            Some(bus::BusTap::start(config, &plan.setup.instruments, names.collect())?)
+        }
+        None => None,
+    };
     let rows_read = Arc::new(AtomicU64::new(0));
     let total = Arc::new(AtomicU64::new(0));
     let result = if python.is_empty() {
@@ -535,17 +546,26 @@ pub fn run_backtest<'py>(
             None => Ok(()),
         };
         let checkpoint = checkpoint.as_ref();
-        let (result, checkpoint_error) = crate::detach::run_interruptible_with(
+        let worker_tap = tap.take();
+        let (result, checkpoint_error, worker_tap) = crate::detach::run_interruptible_with(
             py,
             move |cancel| {
                 let strategies: Vec<Box<dyn Strategy>> =
                     rust.into_iter().map(|strategy| strategy as Box<dyn Strategy>).collect();
                 let mut control = FlagControl { cancel, checkpoint, error: None };
-                let result = execute(plan, strategies, &rows_read_worker, &total_worker, &mut control);
-                (result, control.error)
+                let mut worker_tap = worker_tap;
+                let result = match worker_tap.as_mut() {
+                    Some(tap) => {
+                        let mut tapped = bus::Tapped { inner: &mut control, tap };
+                        execute(plan, strategies, &rows_read_worker, &total_worker, &mut tapped)
+                    }
+                    None => execute(plan, strategies, &rows_read_worker, &total_worker, &mut control),
+                };
+                (result, control.error, worker_tap)
             },
             on_tick,
         )?;
+        tap = worker_tap;
         if let Some(error) = checkpoint_error {
             return Err(error);
         }
@@ -561,12 +581,20 @@ pub fn run_backtest<'py>(
             total: &total,
             error: None,
         };
-        let result = execute(plan, strategies, &rows_read, &total, &mut control);
+        let result = match tap.as_mut() {
+            Some(tap) => execute(plan, strategies, &rows_read, &total, &mut bus::Tapped { inner: &mut control, tap }),
+            None => execute(plan, strategies, &rows_read, &total, &mut control),
+        };
         if let Some(error) = control.error {
             return Err(error);
         }
         result
     };
+    if let Some(tap) = tap {
+        // The bus drains on its own thread; waiting for it needs no GIL.
+        let output = result.as_ref().ok().map(|(output, _, _)| output);
+        py.detach(|| tap.finish(output));
+    }
     match result {
         Ok((output, instruments, timing)) => output_dict(py, &output, &instruments, timing),
         Err(error) => Err(engine_error(py, error, &python_errors)),

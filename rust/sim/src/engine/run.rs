@@ -17,7 +17,7 @@ use ferrotrade_strategy::{Context, DataKind, Strategy, StrategyResult};
 
 use crate::engine::config::EngineSetup;
 use crate::engine::core::{Core, Ctx};
-use crate::engine::records::Records;
+use crate::engine::records::{FillRecord, Records};
 use crate::funding::FundingTracker;
 use crate::latency::LatencyModel;
 use crate::venue::SimVenue;
@@ -79,22 +79,27 @@ pub trait ChunkSource {
 }
 
 /// Where a run is at a checkpoint: what a caller needs to follow it or stop it early (an optimizer
-/// pruning a hopeless trial compares trials at the same checkpoint).
+/// pruning a hopeless trial compares trials at the same checkpoint), or to publish its progress (the
+/// monitoring bus takes the fills and risk events recorded since the previous checkpoint).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Checkpoint {
+pub struct Checkpoint<'a> {
     /// Rows replayed so far: a multiple of [`CHECKPOINT_ROWS`], so the same data gives the same checkpoints.
     pub events: u64,
     /// Receive time of the last row replayed.
     pub ts: UnixNanos,
     /// Account equity at that moment (positions marked at the local mids or bar closes).
     pub equity: Money,
+    /// Every fill of the run so far, in order (a caller remembers how many it has seen).
+    pub fills: &'a [FillRecord],
+    /// Every risk-state change of the run so far, in order.
+    pub risk_events: &'a [ferrotrade_risk::RiskEvent],
 }
 
 /// Lets the caller stop a run and follow its progress; called every [`CHECKPOINT_ROWS`] rows, in event
 /// order, so checkpoints do not depend on the machine's speed.
 pub trait RunControl {
     /// Return `true` to stop (Ctrl-C, or a caller that has seen enough).
-    fn checkpoint(&mut self, checkpoint: &Checkpoint) -> bool;
+    fn checkpoint(&mut self, checkpoint: &Checkpoint<'_>) -> bool;
 }
 
 /// Rows between two [`RunControl::checkpoint`] calls.
@@ -434,7 +439,15 @@ impl<'s> Backtest<'s> {
                 let events = stats.events;
                 if events >= next_checkpoint {
                     next_checkpoint += CHECKPOINT_ROWS;
-                    let checkpoint = Checkpoint { events, ts: row.ts_recv, equity: self.core.equity() };
+                    let equity = self.core.equity();
+                    let records = &self.core.records;
+                    let checkpoint = Checkpoint {
+                        events,
+                        ts: row.ts_recv,
+                        equity,
+                        fills: &records.fills,
+                        risk_events: &records.risk_events,
+                    };
                     if control.checkpoint(&checkpoint) {
                         return Err(EngineError::Interrupted);
                     }
