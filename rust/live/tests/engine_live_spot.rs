@@ -19,6 +19,8 @@ use ferrotrade_venues::auth::Secret;
 
 const KEY: &str = "spotTestKey0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ";
 const SECRET: &str = "spotTestSecret0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLM";
+/// Replay pace of the balance test (times the recorded pace).
+const SPEED: f64 = 100.0;
 
 /// BTCUSDT spot as the capture quotes it (0.01 tick, 0.00001 lot), quoting 0.0002 BTC (about 12 USDT).
 const BTCUSDT: LiveMarket<'static> = LiveMarket {
@@ -53,6 +55,9 @@ fn live_binance_spot_orders_fill_and_balances_move_by_the_engine_s_fills() {
             ],
             start_paused: true,
             sim: standard_fees(),
+            // Paced, not as fast as the venue can send: at full speed a loaded machine lets the replay run
+            // ahead of the engine, and its post-only quotes may never rest long enough to fill.
+            speed: Speed::Realtime(SPEED),
             ..LocalVenueConfig::default()
         },
         Venue::BinanceSpot,
