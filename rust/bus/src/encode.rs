@@ -24,6 +24,26 @@ pub struct Names {
 }
 
 impl Names {
+    /// The names of a run over `instruments` (by index) and `strategies` (by index).
+    #[must_use]
+    pub fn new(
+        instruments: &[ferrotrade_model::Instrument],
+        strategies: Vec<String>,
+        session: String,
+        mode: &str,
+    ) -> Names {
+        let instruments = instruments
+            .iter()
+            .map(|instrument| proto::InstrumentRef {
+                venue: instrument.id.venue.as_str().to_owned(),
+                symbol: instrument.id.symbol.clone(),
+                price_precision: u32::from(instrument.price_precision),
+                size_precision: u32::from(instrument.size_precision),
+            })
+            .collect();
+        Names { instruments, strategies, session, mode: mode.to_owned() }
+    }
+
     fn instrument(&self, index: InstrumentIndex) -> Option<proto::InstrumentRef> {
         self.instruments.get(index.get()).cloned()
     }

@@ -54,21 +54,7 @@ pub(crate) fn pnl_values(pnl: &PnlSnapshot) -> PnlValues {
 
 /// The names the bus publishes under.
 pub(crate) fn bus_names(core: &LiveCore, session: String, mode: &str) -> Names {
-    Names {
-        instruments: core
-            .instruments
-            .iter()
-            .map(|instrument| proto::InstrumentRef {
-                venue: instrument.id.venue.as_str().to_owned(),
-                symbol: instrument.id.symbol.clone(),
-                price_precision: u32::from(instrument.price_precision),
-                size_precision: u32::from(instrument.size_precision),
-            })
-            .collect(),
-        strategies: core.strategy_names.clone(),
-        session,
-        mode: mode.to_owned(),
-    }
+    Names::new(&core.instruments, core.strategy_names.clone(), session, mode)
 }
 
 impl LiveCore {

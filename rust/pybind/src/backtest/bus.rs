@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use ferrotrade_bus::proto::{self, TradingState};
+use ferrotrade_bus::proto::TradingState;
 use ferrotrade_bus::{Bus, BusConfig, BusHandle, BusSender, EngineEvent, Names};
 use ferrotrade_model::{Fill, Instrument, UnixNanos, VenueOrderId};
 use ferrotrade_risk::RiskEvent;
@@ -73,20 +73,8 @@ impl BusTap {
     /// # Errors
     /// `ConfigError` when an endpoint cannot be bound.
     pub fn start(config: &BusConfig, instruments: &[Instrument], strategies: Vec<String>) -> PyResult<BusTap> {
-        let names = Names {
-            instruments: instruments
-                .iter()
-                .map(|instrument| proto::InstrumentRef {
-                    venue: instrument.id.venue.as_str().to_owned(),
-                    symbol: instrument.id.symbol.clone(),
-                    price_precision: u32::from(instrument.price_precision),
-                    size_precision: u32::from(instrument.size_precision),
-                })
-                .collect(),
-            strategies,
-            session: format!("backtest-{}", std::process::id()),
-            mode: "backtest".into(),
-        };
+        let session = format!("backtest-{}", std::process::id());
+        let names = Names::new(instruments, strategies, session, "backtest");
         let (sender, handle) =
             Bus::start(config, None, names).map_err(|error| ConfigError::new_err(error.to_string()))?;
         Ok(BusTap { sender: Some(sender), handle: Some(handle), fills_sent: 0, risk_sent: 0 })
