@@ -163,10 +163,7 @@ impl Engine<'_> {
             }
             self.core.commit_journal();
         }
-        let open_orders = self.core.store.iter().filter(|order| order.status.is_open()).count() as u32;
-        let open_positions = (0..self.core.instruments.len())
-            .filter(|&index| self.core.account.position(InstrumentIndex(index as u32)).quantity.0 != 0)
-            .count() as u32;
+        let (open_orders, open_positions) = (self.open_orders() as u32, self.open_positions() as u32);
         let done = open_orders == 0 && open_positions == 0;
         let gave_up = open_orders == 0
             && (0..self.core.instruments.len()).all(|index| {
@@ -174,13 +171,15 @@ impl Engine<'_> {
                     || kill.attempts[index] >= FLATTEN_ATTEMPTS
             });
         if done || gave_up || crate::clock::now_instant() >= kill.deadline {
-            self.finish_kill(kill, open_orders, open_positions);
+            self.finish_kill(kill);
         } else {
             self.kill = Some(kill);
         }
     }
 
-    fn finish_kill(&mut self, kill: Kill, open_orders: u32, open_positions: u32) {
+    /// Halts and answers the kill with what is still open.
+    fn finish_kill(&mut self, kill: Kill) {
+        let (open_orders, open_positions) = (self.open_orders() as u32, self.open_positions() as u32);
         self.core.set_trading_state(TradingState::Halted, "kill");
         let report = proto::KillReport {
             cancelled: kill.cancelled,
@@ -212,11 +211,7 @@ impl Engine<'_> {
     /// Answers a kill still in progress when the engine stops.
     pub(crate) fn abort_kill(&mut self) {
         if let Some(kill) = self.kill.take() {
-            let open_orders = self.core.store.iter().filter(|order| order.status.is_open()).count() as u32;
-            let open_positions = (0..self.core.instruments.len())
-                .filter(|&index| self.core.account.position(InstrumentIndex(index as u32)).quantity.0 != 0)
-                .count() as u32;
-            self.finish_kill(kill, open_orders, open_positions);
+            self.finish_kill(kill);
         }
     }
 
@@ -232,7 +227,7 @@ impl Engine<'_> {
             messages: self.core.metrics.messages,
             orders: self.core.counters.orders,
             fills: self.core.counters.fills,
-            open_orders: self.core.store.iter().filter(|order| order.status.is_open()).count() as u64,
+            open_orders: self.open_orders() as u64,
             strategies: self.core.strategy_names.clone(),
             unsynced: (0..self.core.instruments.len())
                 .filter(|&index| !self.core.synced[index])

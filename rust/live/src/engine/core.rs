@@ -384,8 +384,9 @@ impl LiveCore {
                         if let Some(portfolio) = self.portfolios.get_mut(usize::from(strategy)) {
                             portfolio.apply_fill(&fill);
                         }
-                        let pnl = self.account.pnl(&self.marks());
-                        self.publish_fill(strategy, &fill, &pnl);
+                        let marks = self.marks();
+                        let pnl = self.account.pnl(&marks);
+                        self.publish_fill(strategy, &fill, &pnl, &marks);
                         if let Some(risk_event) = self.risk.on_equity(self.now, pnl.equity) {
                             self.on_risk_event(risk_event);
                         }

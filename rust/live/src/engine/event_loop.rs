@@ -4,6 +4,7 @@ use std::future::poll_fn;
 use std::task::Poll;
 use std::time::Duration;
 
+use ferrotrade_model::InstrumentIndex;
 use ferrotrade_strategy::Strategy;
 use tokio::time::MissedTickBehavior;
 
@@ -109,14 +110,22 @@ impl Engine<'_> {
             messages: self.core.metrics.messages,
             orders: self.core.counters.orders,
             fills: self.core.counters.fills,
-            open_orders: self.core.store.iter().filter(|order| order.status.is_open()).count(),
+            open_orders: self.open_orders(),
             synced: self.core.synced.clone(),
             backfilling: self.feeds.iter().any(MarketFeed::is_backfilling),
         }
     }
 
-    fn open_orders(&self) -> usize {
+    /// Orders open now (working, or possibly working, at the venue).
+    pub(crate) fn open_orders(&self) -> usize {
         self.core.store.iter().filter(|order| order.status.is_open()).count()
+    }
+
+    /// Instruments whose account position is not flat.
+    pub(crate) fn open_positions(&self) -> usize {
+        (0..self.core.instruments.len())
+            .filter(|&index| self.core.account.position(InstrumentIndex(index as u32)).quantity.0 != 0)
+            .count()
     }
 
     /// Asks every gateway for a snapshot to reconcile against.

@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use ferrotrade_bus::{BookTop, BusHandle, Encoder, EngineEvent, MarketEvent, Names, PnlValues, proto};
-use ferrotrade_model::{BookSide, Fill, InstrumentIndex, Level, OrderEvent, OrderEventKind, Quote, UnixNanos};
+use ferrotrade_model::{BookSide, Fill, InstrumentIndex, Level, OrderEvent, OrderEventKind, Price, Quote, UnixNanos};
 use ferrotrade_oms::PnlSnapshot;
 use ferrotrade_risk::{RiskEvent, TradingState};
 
@@ -86,13 +86,19 @@ impl LiveCore {
     }
 
     /// Publishes a fill and what it changed: the account's and the owner's position and PnL.
-    pub(crate) fn publish_fill(&mut self, strategy: u16, fill: &Fill, account_pnl: &PnlSnapshot) {
+    /// `account_pnl` is the account's PnL at `marks` (both just computed by the caller for the risk chain).
+    pub(crate) fn publish_fill(
+        &mut self,
+        strategy: u16,
+        fill: &Fill,
+        account_pnl: &PnlSnapshot,
+        marks: &[Option<(Price, u8)>],
+    ) {
         if self.bus.is_none() {
             return;
         }
         let now = self.now;
-        let marks = self.marks();
-        let owner_pnl = self.portfolios.get(usize::from(strategy)).map(|portfolio| portfolio.pnl(&marks));
+        let owner_pnl = self.portfolios.get(usize::from(strategy)).map(|portfolio| portfolio.pnl(marks));
         let account_position = self.account.position(fill.instrument);
         let owner_position =
             self.portfolios.get(usize::from(strategy)).map(|portfolio| portfolio.position(fill.instrument));
@@ -279,7 +285,7 @@ impl Engine<'_> {
             cancels: core.counters.cancels,
             amends: core.counters.amends,
             fills: core.counters.fills,
-            open_orders: core.store.iter().filter(|order| order.status.is_open()).count() as u64,
+            open_orders: self.open_orders() as u64,
             denials: labeled(
                 &mut core
                     .risk

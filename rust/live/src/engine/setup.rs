@@ -96,6 +96,18 @@ fn subscriptions(names: &[String], strategies: &[Box<dyn Strategy + '_>]) -> Res
     Ok(Resolved { names: strategy_names, table, wanted })
 }
 
+/// Adds `kinds` of every one of `count` instruments to the feeds' `wanted` pairs (each pair once).
+fn want_everywhere(wanted: &mut Vec<(InstrumentIndex, DataKind)>, count: usize, kinds: &[DataKind]) {
+    for index in 0..count {
+        for &kind in kinds {
+            let pair = (InstrumentIndex(index as u32), kind);
+            if !wanted.contains(&pair) {
+                wanted.push(pair);
+            }
+        }
+    }
+}
+
 /// Builds the engine. `live_gateway` makes the order gateway of a venue in live mode (the REST/WS
 /// gateways); paper and replay modes use one [`PaperGateway`] for every instrument.
 ///
@@ -119,26 +131,15 @@ pub(crate) fn build<'s>(
     let paper = config.live.mode == Mode::Paper;
     if paper {
         // The simulated venues match against trades and every level change of every instrument.
-        for index in 0..instruments.len() {
-            for kind in [DataKind::Book, DataKind::Trades] {
-                let pair = (InstrumentIndex(index as u32), kind);
-                if !wanted.contains(&pair) {
-                    wanted.push(pair);
-                }
-            }
-        }
+        want_everywhere(&mut wanted, instruments.len(), &[DataKind::Book, DataKind::Trades]);
     }
     if let Some(bus) = &config.bus {
         // Monitors and recorders see every configured instrument, whatever the strategies subscribed to.
-        let kinds = [(bus.book_interval().is_some(), DataKind::Book), (bus.trades, DataKind::Trades)];
-        for index in 0..instruments.len() {
-            for (wanted_kind, kind) in kinds {
-                let pair = (InstrumentIndex(index as u32), kind);
-                if wanted_kind && !wanted.contains(&pair) {
-                    wanted.push(pair);
-                }
-            }
-        }
+        let kinds: Vec<DataKind> = [(bus.book_interval().is_some(), DataKind::Book), (bus.trades, DataKind::Trades)]
+            .into_iter()
+            .filter_map(|(wanted, kind)| wanted.then_some(kind))
+            .collect();
+        want_everywhere(&mut wanted, instruments.len(), &kinds);
     }
     let venues: Vec<Venue> = {
         let mut venues: Vec<Venue> = instruments.iter().map(|instrument| instrument.id.venue).collect();
