@@ -7,6 +7,8 @@
 //!   orders of an instrument and their exposure.
 //! - [`transitions`]: the one table of legal status changes ([`next_status`], [`next_transition`]), for
 //!   code that must predict or validate a transition without a store.
+//! - [`ParentId`], [`ParentStatus`], [`ParentFills`]: parent orders of execution algorithms (the
+//!   algorithms are `ferrotrade-strategy`'s); their children are plain orders of the store.
 //! - [`Portfolio`] / [`Position`]: positions derived only from fills, realized and unrealized PnL, fees,
 //!   funding, equity ([`PnlSnapshot`]).
 //!
@@ -67,6 +69,7 @@
 mod dedup;
 mod error;
 mod order;
+mod parent;
 mod portfolio;
 mod position;
 mod store;
@@ -74,6 +77,7 @@ pub mod transitions;
 
 pub use error::OrderStateError;
 pub use order::Order;
+pub use parent::{ParentFills, ParentId, ParentOverfill, ParentStatus};
 pub use portfolio::Portfolio;
 pub use position::{PnlSnapshot, Position, contract_value};
 pub use store::{Applied, OrderStore};

@@ -68,6 +68,12 @@ impl FeeModel {
         })
     }
 
+    /// The maker and taker rates.
+    #[must_use]
+    pub const fn rates(&self) -> (FeeRate, FeeRate) {
+        (self.maker, self.taker)
+    }
+
     /// The value of `quantity` at `price`: quote currency for spot and linear, base currency for inverse.
     #[must_use]
     pub fn notional(&self, price: Price, quantity: Quantity) -> Money {

@@ -1,8 +1,10 @@
 //! [`Context`]: what a strategy can see and do. The backtester and the live engine each implement it.
 
 use ferrotrade_book::OrderBook;
-use ferrotrade_model::{ClientOrderId, Instrument, InstrumentIndex, OrderRequest, Price, Quantity, UnixNanos};
-use ferrotrade_oms::{Order, PnlSnapshot, Position};
+use ferrotrade_model::{ClientOrderId, FeeRate, Instrument, InstrumentIndex, OrderRequest, Price, Quantity, UnixNanos};
+use ferrotrade_oms::{Order, ParentId, PnlSnapshot, Position};
+
+use crate::algo::{AlgoOrder, AlgoRefusal, AlgoView};
 
 /// A strategy's name for one of its timers, returned to it in `on_timer`.
 pub type TimerId = u64;
@@ -68,6 +70,50 @@ pub trait Context {
     /// was published. Signals never change what the engine does; the default (backtests) publishes nothing.
     fn publish_signal(&mut self, name: &str, instrument: Option<InstrumentIndex>, value: f64) -> bool {
         let _ = (name, instrument, value);
+        false
+    }
+
+    /// The maker and taker fee rates of `instrument`, when the engine knows them (the simulated venue's,
+    /// or the configuration's in live runs). Routing uses the taker rate.
+    fn fee_rates(&self, instrument: InstrumentIndex) -> Option<(FeeRate, FeeRate)> {
+        let _ = instrument;
+        None
+    }
+
+    /// Starts an execution algorithm ([`crate::algo`]): checks `order` and returns its parent id, or
+    /// refuses it with a reason when it cannot be executed as asked. Only strategies whose
+    /// [`Strategy::uses_algos`](crate::Strategy::uses_algos) is true have algorithms.
+    ///
+    /// # Errors
+    /// [`AlgoRefusal`]: the key at fault and why.
+    fn submit_algo(&mut self, order: &AlgoOrder) -> Result<ParentId, AlgoRefusal> {
+        let _ = order;
+        Err(AlgoRefusal::new("", "this strategy has no execution algorithms: its `uses_algos()` returns false"))
+    }
+
+    /// One of this strategy's parent orders.
+    fn algo(&self, id: ParentId) -> Option<AlgoView> {
+        let _ = id;
+        None
+    }
+
+    /// Pauses a parent: its children are canceled and nothing is sent until it is resumed. Returns
+    /// whether the parent could be paused (not when it is done or already closing).
+    fn pause_algo(&mut self, id: ParentId) -> bool {
+        let _ = id;
+        false
+    }
+
+    /// Resumes a paused parent. Returns whether it was paused.
+    fn resume_algo(&mut self, id: ParentId) -> bool {
+        let _ = id;
+        false
+    }
+
+    /// Cancels a parent: its children are canceled, then it ends `Canceled` (what filled stays filled).
+    /// Returns whether it was still active.
+    fn cancel_algo(&mut self, id: ParentId) -> bool {
+        let _ = id;
         false
     }
 }

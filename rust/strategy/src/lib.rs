@@ -47,6 +47,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod algo;
 pub mod builtin;
 mod context;
 mod subscription;

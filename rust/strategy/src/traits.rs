@@ -4,6 +4,7 @@ use std::fmt;
 
 use ferrotrade_model::{Bar, Fill, InstrumentIndex, MarkPrice, OrderEvent, Trade};
 
+use crate::algo::{AlgoEvent, AlgoRecords};
 use crate::context::{Context, TimerId};
 use crate::subscription::Subscription;
 
@@ -125,6 +126,28 @@ pub trait Strategy {
     fn set_parameter(&mut self, ctx: &mut dyn Context, name: &str, value: &str) -> StrategyResult {
         let _ = (ctx, value);
         Err(StrategyError::new(format!("{}: no parameter {name:?} can be changed at run time", self.name())))
+    }
+
+    /// Whether the strategy uses execution algorithms (`ctx.submit_algo`). Engines wrap such a strategy
+    /// with the algorithms' host ([`crate::algo::host`]); the default (false) costs nothing.
+    fn uses_algos(&self) -> bool {
+        false
+    }
+
+    /// One of the strategy's parent orders changed status: paused, resumed, or ended (completed,
+    /// canceled, expired or failed, with the reason).
+    ///
+    /// # Errors
+    /// An error stops the run.
+    fn on_algo(&mut self, ctx: &mut dyn Context, event: &AlgoEvent) -> StrategyResult {
+        let _ = (ctx, event);
+        Ok(())
+    }
+
+    /// What the strategy's execution algorithms recorded, taken once by the engine after the run (only
+    /// the algorithms' host has any).
+    fn take_algo_records(&mut self) -> Option<AlgoRecords> {
+        None
     }
 
     /// Called once after the last event (also after an error elsewhere).

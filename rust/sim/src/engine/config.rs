@@ -27,7 +27,7 @@
 //! max_position = 0.05
 //!
 //! [[strategy]]
-//! kind = "market_maker"               # or "trend", "model_signal", or "python" with class = "module:Class"
+//! kind = "market_maker"               # or "trend", "model_signal", "execution", or "python" with class = "module:Class"
 //! name = "mm"
 //! instrument = "binance-usdm.BTCUSDT"
 //! ```
@@ -36,7 +36,7 @@ use std::collections::BTreeMap;
 
 use ferrotrade_model::Decimal;
 use ferrotrade_risk::RiskConfig;
-use ferrotrade_strategy::builtin::{MarketMakerConfig, ModelSignalConfig, TrendConfig};
+use ferrotrade_strategy::builtin::{ExecutionConfig, MarketMakerConfig, ModelSignalConfig, TrendConfig};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -154,6 +154,13 @@ pub enum StrategyConfig {
         /// The strategy's own keys.
         config: ModelSignalConfig,
     },
+    /// `kind = "execution"`: runs configured parent orders through the execution algorithms.
+    Execution {
+        /// Name in reports.
+        name: Option<String>,
+        /// The strategy's own keys.
+        config: ExecutionConfig,
+    },
     /// `kind = "python"`: a Python class `module:Class` built with `params` as keyword arguments.
     Python {
         /// Name in reports.
@@ -173,6 +180,7 @@ impl StrategyConfig {
             StrategyConfig::MarketMaker { name, .. }
             | StrategyConfig::Trend { name, .. }
             | StrategyConfig::ModelSignal { name, .. }
+            | StrategyConfig::Execution { name, .. }
             | StrategyConfig::Python { name, .. } => name.as_deref(),
         }
     }
@@ -204,7 +212,7 @@ impl StrategyConfig {
             return Err(ConfigError::new(path, "expected a table"));
         };
         let kind = take_string(&mut table, "kind", path)?.ok_or_else(|| {
-            ConfigError::new(format!("{path}.kind"), "missing (market_maker, trend, model_signal or python)")
+            ConfigError::new(format!("{path}.kind"), "missing (market_maker, trend, model_signal, execution or python)")
         })?;
         let name = take_string(&mut table, "name", path)?;
         match kind.as_str() {
@@ -215,6 +223,7 @@ impl StrategyConfig {
                 config.validate().map_err(|error| ConfigError::new(format!("{path}.{}", error.key), error.message))?;
                 Ok(StrategyConfig::ModelSignal { name, config })
             }
+            "execution" => Ok(StrategyConfig::Execution { name, config: typed(Value::Object(table), path)? }),
             "python" => {
                 let class = take_string(&mut table, "class", path)?.ok_or_else(|| {
                     ConfigError::new(format!("{path}.class"), "missing (\"package.module:ClassName\")")
@@ -234,7 +243,9 @@ impl StrategyConfig {
             }
             other => Err(ConfigError::new(
                 format!("{path}.kind"),
-                format!("unknown strategy kind {other:?} (known: market_maker, trend, model_signal, python)"),
+                format!(
+                    "unknown strategy kind {other:?} (known: market_maker, trend, model_signal, execution, python)"
+                ),
             )),
         }
     }

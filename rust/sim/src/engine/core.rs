@@ -529,6 +529,10 @@ impl Context for Ctx<'_> {
             timers.remove(&timer);
         }
     }
+
+    fn fee_rates(&self, instrument: InstrumentIndex) -> Option<(ferrotrade_model::FeeRate, ferrotrade_model::FeeRate)> {
+        self.core.venues.get(instrument.get()).map(SimVenue::fee_rates)
+    }
 }
 
 impl Core {

@@ -13,6 +13,7 @@ use ferrotrade_book::OrderBook;
 use ferrotrade_model::{EventChunk, EventRow, InstrumentIndex, Money, OrderEventKind, RowKind, UnixNanos, flags};
 use ferrotrade_oms::{Order, OrderStore, Portfolio, Position};
 use ferrotrade_risk::RiskEngine;
+use ferrotrade_strategy::algo::AlgoRecords;
 use ferrotrade_strategy::{Context, DataKind, Strategy, StrategyResult};
 
 use crate::engine::config::EngineSetup;
@@ -140,6 +141,8 @@ pub struct BacktestOutput {
     pub strategy_names: Vec<String>,
     /// Deny counts by reason code.
     pub denials: Vec<(&'static str, u64)>,
+    /// Parent and child orders of each strategy's execution algorithms (strategy index, records).
+    pub algos: Vec<(u16, AlgoRecords)>,
 }
 
 fn kind_slot(kind: DataKind) -> usize {
@@ -159,6 +162,9 @@ impl<'s> Backtest<'s> {
     /// [`EngineError::Setup`] for a subscription to an instrument the setup does not have, duplicate
     /// strategy names, or a venue, latency or risk configuration the instruments cannot take.
     pub fn new(setup: EngineSetup, strategies: Vec<Box<dyn Strategy + 's>>) -> Result<Backtest<'s>, EngineError> {
+        // Strategies that use execution algorithms run inside the algorithms' host.
+        let strategies: Vec<Box<dyn Strategy + 's>> =
+            strategies.into_iter().map(ferrotrade_strategy::algo::host).collect();
         let setup_error = |message: String| EngineError::Setup(message);
         let count = setup.instruments.len();
         if setup.venues.len() != count {
@@ -620,7 +626,14 @@ impl<'s> Backtest<'s> {
             })
             .collect();
         let denials = self.core.risk.counters().iter().map(|(reason, count)| (reason.code(), count)).collect();
+        let algos = self
+            .strategies
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(index, strategy)| strategy.take_algo_records().map(|records| (index as u16, records)))
+            .collect();
         BacktestOutput {
+            algos,
             records: std::mem::take(&mut self.core.records),
             orders,
             positions,

@@ -166,6 +166,12 @@ impl SimVenue {
         self
     }
 
+    /// The maker and taker fee rates of this venue.
+    #[must_use]
+    pub fn fee_rates(&self) -> (ferrotrade_model::FeeRate, ferrotrade_model::FeeRate) {
+        self.ledger.fees.rates()
+    }
+
     /// The exchange-side recorded book (never changed by the strategy's orders).
     #[must_use]
     pub fn book(&self) -> &OrderBook {

@@ -1,5 +1,6 @@
-//! Built-in strategies: an inventory-skewed L2 [`MarketMaker`], an EMA-crossover [`Trend`] follower and a
-//! [`ModelSignal`] trader of an ML model's predictions (its configuration is in its own module docs).
+//! Built-in strategies: an inventory-skewed L2 [`MarketMaker`], an EMA-crossover [`Trend`] follower, a
+//! [`ModelSignal`] trader of an ML model's predictions and [`Execution`], which runs configured parent
+//! orders through the execution algorithms (the last two have their configuration in their module docs).
 //!
 //! Both are configured from a TOML/JSON table (`#[serde(deny_unknown_fields)]`: a misspelt key is an error,
 //! not a silent default) whose sizes and limits are exact [`Decimal`]s. Construction validates what can be
@@ -51,11 +52,13 @@ use ferrotrade_model::{Decimal, Instrument, InstrumentIndex, Quantity};
 use crate::context::Context;
 use crate::traits::StrategyError;
 
+mod execution;
 mod indicators;
 mod market_maker;
 mod model_signal;
 mod trend;
 
+pub use execution::{Execution, ExecutionConfig};
 pub use market_maker::{MarketMaker, MarketMakerConfig};
 pub use model_signal::{BridgeSettings, ModelSignal, ModelSignalConfig, SignalCounters, SignalOrderType, SignalSource};
 pub use trend::{Trend, TrendConfig, TrendOrderType, TrendSource};
