@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ferrotrade._core import __version__
 from ferrotrade.exceptions import (
+    AlgoRefusedError,
     BookIntegrityError,
     ConfigError,
     DataFormatError,
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from ferrotrade.strategy import Strategy
 
 __all__ = [
+    "AlgoRefusedError",
     "BookIntegrityError",
     "ConfigError",
     "DataFormatError",

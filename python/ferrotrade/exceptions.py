@@ -21,6 +21,7 @@ class                    raised when
 ``OrderStateError``      an order event the order state machine does not allow
 ``VenueError``           a venue refused the engine for good (bad key, unreachable endpoint)
 ``ModelMismatchError``   a model whose card does not match the strategy's features (a ``ConfigError``)
+``AlgoRefusedError``     a parent order ``ctx.submit_algo`` cannot execute as asked (a ``ConfigError``)
 =======================  ==========================================================================
 
 Examples
@@ -31,6 +32,7 @@ True
 """
 
 from ferrotrade._core import (
+    AlgoRefusedError,
     BookIntegrityError,
     ConfigError,
     DataFormatError,
@@ -44,6 +46,7 @@ from ferrotrade._core import (
 )
 
 __all__ = [
+    "AlgoRefusedError",
     "BookIntegrityError",
     "ConfigError",
     "DataFormatError",

@@ -27,7 +27,7 @@ True
 from __future__ import annotations
 
 import tomllib
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from ferrotrade._core import Bar, Context, Fill, Mark, OrderEvent, Trade
@@ -72,6 +72,14 @@ class Strategy:
 
     def on_timer(self, ctx: Context, timer: int) -> None:
         """A timer set with ``ctx.set_timer`` fired."""
+
+    def on_algo(self, ctx: Context, event: dict[str, Any]) -> None:
+        """A parent order of ``ctx.submit_algo`` was paused, resumed or ended.
+
+        ``event`` has ``parent_id``, ``status`` (``paused``, ``working``, ``completed``, ``canceled``,
+        ``expired``, ``failed``), ``filled`` (instrument units) and ``reason`` (why it failed or expired).
+        Child orders of the algorithms do not reach ``on_order``; their fills do reach ``on_fill``.
+        """
 
     def set_parameter(self, ctx: Context, name: str, value: str) -> None:
         """Change a parameter at run time (the live engine's ``set`` command: ``ferrotrade ctl set``).

@@ -14,8 +14,10 @@ import polars as pl
 
 from ferrotrade.data.query import scan as scan_catalog
 from ferrotrade.exceptions import FerrotradeError
+from ferrotrade.research.execution import execution_quality
 from ferrotrade.research.metrics import Metrics
 from ferrotrade.research.report import write_report
+from ferrotrade.research.schema import empty
 
 __all__ = ["BacktestResult", "price_series"]
 
@@ -75,6 +77,10 @@ class BacktestResult:
         Title for the report.
     catalog : Path or None
         The catalog the run read; the report draws its price line from it.
+    parents, children : polars.DataFrame
+        The execution algorithms' parent orders (one row each, with arrival price, average fill price,
+        market volume and VWAP while active) and their child orders (the fills' ``client_id`` joins them);
+        empty without algorithms. :meth:`execution_quality` turns them into the quality report.
     """
 
     orders: pl.DataFrame
@@ -90,6 +96,8 @@ class BacktestResult:
     wall_seconds: float
     title: str = "ferrotrade backtest"
     catalog: Path | None = field(default=None, repr=False)
+    parents: pl.DataFrame = field(default_factory=lambda: empty("parents"))
+    children: pl.DataFrame = field(default_factory=lambda: empty("children"))
 
     @property
     def events_per_second(self) -> float:
@@ -115,4 +123,14 @@ class BacktestResult:
             orders=self.orders,
             positions=self.positions,
             prices=prices,
+            parents=self.parents,
+            children=self.children,
         )
+
+    def execution_quality(self) -> pl.DataFrame:
+        """One row of execution-quality figures per parent order; empty without execution algorithms.
+
+        See :func:`ferrotrade.research.execution.execution_quality` for the columns and definitions
+        (implementation shortfall against the arrival mid, participation, slippage against the interval VWAP).
+        """
+        return execution_quality(self.parents, self.fills, self.children)

@@ -24,6 +24,7 @@ import polars as pl
 from ferrotrade import _core
 from ferrotrade.backtest.config import LoadedConfig, load_config
 from ferrotrade.backtest.result import BacktestResult
+from ferrotrade.data.profile import volume_profile
 from ferrotrade.exceptions import ConfigError
 from ferrotrade.research.metrics import compute_metrics
 from ferrotrade.strategy import Strategy
@@ -48,6 +49,33 @@ def _named_errors(loaded: LoadedConfig) -> Iterator[None]:
         raise type(error)(f"{loaded.source}: {error}") from None
     finally:
         sys.path.remove(str(loaded.base_dir))
+
+
+def _resolve_profiles(loaded: LoadedConfig) -> None:
+    """Replace ``profile = "catalog"`` in VWAP orders by the catalog's volume profile of the instrument.
+
+    ``profile_bucket_minutes`` (default 15) sets the buckets; the profile averages every day the catalog
+    holds for the instrument (:func:`ferrotrade.data.volume_profile`).
+    """
+    catalog = loaded.base_dir / str(loaded.engine.get("backtest", {}).get("catalog", "."))
+    for index, table in enumerate(loaded.engine.get("strategy", [])):
+        if not isinstance(table, dict) or table.get("kind") != "execution":
+            continue
+        for number, order in enumerate(table.get("orders", [])):
+            if not isinstance(order, dict):
+                continue
+            bucket = order.pop("profile_bucket_minutes", None)
+            if order.get("profile") != "catalog":
+                if bucket is not None:
+                    key = f"strategy[{index}].orders[{number}].profile_bucket_minutes"
+                    raise ConfigError(f'{key}: only with profile = "catalog"')
+                continue
+            try:
+                order["profile"] = volume_profile(
+                    catalog, str(order.get("instrument")), bucket_minutes=int(bucket or 15)
+                )
+            except ValueError as error:
+                raise ConfigError(f"strategy[{index}].orders[{number}].profile: {error}") from error
 
 
 def check(
@@ -77,6 +105,7 @@ def check(
     if catalog is not None:
         loaded.engine.setdefault("backtest", {})["catalog"] = str(Path(catalog).resolve())
     with _named_errors(loaded):
+        _resolve_profiles(loaded)
         _core.check_backtest(json.dumps(loaded.engine), str(loaded.base_dir), list(strategies), Strategy)
 
 
@@ -126,6 +155,7 @@ def run(
         loaded.engine.setdefault("backtest", {})["catalog"] = str(Path(catalog).resolve())
     started = time.perf_counter()
     with _named_errors(loaded):
+        _resolve_profiles(loaded)
         raw = _core.run_backtest(
             json.dumps(loaded.engine), str(loaded.base_dir), list(strategies), Strategy, progress, checkpoint
         )
@@ -161,4 +191,6 @@ def run(
         wall_seconds=wall_seconds,
         title=title,
         catalog=loaded.base_dir / str(loaded.engine["backtest"]["catalog"]),
+        parents=pl.DataFrame(raw["parents"]),
+        children=pl.DataFrame(raw["children"]),
     )

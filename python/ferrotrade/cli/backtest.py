@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from ferrotrade.backtest import load_config, run
+from ferrotrade.backtest import BacktestResult, load_config, run
 from ferrotrade.cli.data import expected_errors
 from ferrotrade.research.report import metrics_table
 
@@ -69,6 +69,7 @@ def backtest_command(
         payload = {
             "metrics": result.metrics.as_dict(),
             "stats": result.stats,
+            "execution": result.execution_quality().to_dicts(),
             "report": str(path) if path else None,
         }
         sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
@@ -79,5 +80,41 @@ def backtest_command(
     for label, value in metrics_table(result.metrics):
         table.add_row(label, value)
     _out.print(table)
+    if result.parents.height:
+        _out.print(_execution_table(result))
     if path is not None:
         _out.print(f"report: {path}")
+
+
+def _execution_table(result: BacktestResult) -> Table:
+    """The execution quality of every parent order, as the report shows it."""
+    table = Table(title="execution algorithms")
+    for column in (
+        "parent",
+        "algo",
+        "side",
+        "filled / quantity",
+        "status",
+        "IS bps",
+        "vs VWAP bps",
+        "participation",
+    ):
+        table.add_column(column, justify="left" if column in ("algo", "side", "status") else "right")
+
+    def number(value: float | None, fmt: str) -> str:
+        return "-" if value is None else format(value, fmt)
+
+    for row in result.execution_quality().iter_rows(named=True):
+        participation = row["participation"]
+        table.add_row(
+            f"{row['strategy']}/{row['parent_id']}",
+            row["algo"],
+            row["side"],
+            f"{row['filled']:g} / {row['quantity']:g}",
+            row["status"] + (f" ({row['reason']})" if row["reason"] else ""),
+            number(row["implementation_shortfall_bps"], "+.2f"),
+            number(row["slippage_vs_vwap_bps"], "+.2f"),
+            number(None if participation is None else participation * 100, ".2f")
+            + ("" if participation is None else " %"),
+        )
+    return table

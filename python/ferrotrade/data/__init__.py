@@ -10,6 +10,7 @@ what                        where
 import captures             :func:`import_captures` (:mod:`ferrotrade.data.catalog`)
 read a catalog              :func:`scan`, :func:`info`, :func:`instruments` (:mod:`ferrotrade.data.query`)
 check captures              :func:`verify` (:mod:`ferrotrade.data.verify`)
+intraday volume profile     :func:`volume_profile` (:mod:`ferrotrade.data.profile`)
 column schemas, constants   :mod:`ferrotrade.data.schema`
 on-disk layout              :mod:`ferrotrade.data.layout`
 precision merge / rescale   :mod:`ferrotrade.data.instruments`
@@ -23,6 +24,7 @@ Examples
 """
 
 from ferrotrade.data.catalog import ImportSummary, PartitionSummary, SessionSummary, import_captures
+from ferrotrade.data.profile import volume_profile
 from ferrotrade.data.query import info, instruments, scan
 from ferrotrade.data.schema import KINDS, SCHEMAS
 from ferrotrade.data.verify import VerifyReport, verify
@@ -39,4 +41,5 @@ __all__ = [
     "instruments",
     "scan",
     "verify",
+    "volume_profile",
 ]

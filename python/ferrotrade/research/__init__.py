@@ -13,6 +13,8 @@ result frame schemas        :data:`SCHEMAS`, :func:`check_frame` (:mod:`ferrotra
 Sharpe, drawdown, win rate  :func:`compute_metrics`, :class:`Metrics` (:mod:`ferrotrade.research.metrics`)
 HTML report, summary table  :func:`write_report`, :func:`metrics_table` (:mod:`ferrotrade.research.report`)
 line downsampling           :func:`m4_downsample` (:mod:`ferrotrade.research.downsample`)
+execution quality           :func:`execution_quality`, :func:`fill_timeline`
+                            (:mod:`ferrotrade.research.execution`)
 ==========================  ===========================================================================
 
 Examples
@@ -23,6 +25,7 @@ Examples
 """
 
 from ferrotrade.research.downsample import m4_downsample
+from ferrotrade.research.execution import execution_quality, fill_timeline
 from ferrotrade.research.metrics import Metrics, compute_metrics
 from ferrotrade.research.report import metrics_table, write_report
 from ferrotrade.research.schema import SCHEMAS, check_frame, empty
@@ -33,6 +36,8 @@ __all__ = [
     "check_frame",
     "compute_metrics",
     "empty",
+    "execution_quality",
+    "fill_timeline",
     "m4_downsample",
     "metrics_table",
     "write_report",

@@ -16,6 +16,7 @@ Size discipline
   drawn up to ``max_markers`` per instrument, and evenly strided beyond (the chart's title says so).
 * The PnL histogram is binned here (numpy), so only bin counts reach the page.
 * Dense traces use WebGL (``Scattergl``) so the browser stays responsive with 10^5 markers.
+* The execution chart draws at most ``max_parents`` parent orders (one line each), the first by start.
 
 Examples
 --------
@@ -37,10 +38,12 @@ import polars as pl
 from plotly.subplots import make_subplots  # type: ignore[import-untyped]
 
 from ferrotrade.research.downsample import m4_downsample
+from ferrotrade.research.execution import fill_timeline
 from ferrotrade.research.metrics import closing_net_pnl
 
 __all__ = [
     "equity_figure",
+    "execution_figure",
     "fills_figure",
     "orders_figure",
     "pnl_histogram_figure",
@@ -336,3 +339,74 @@ def orders_figure(orders: pl.DataFrame) -> Any:
             fig.add_trace(go.Bar(x=reasons, y=counts, name=status, marker={"color": color}), 1, 2)
     fig.update_layout(template=TEMPLATE, height=360, barmode="stack", margin={"t": 40})
     return _empty_note(fig, "no orders") if orders.height == 0 else fig
+
+
+def plotted_parents(parents: pl.DataFrame, max_parents: int) -> tuple[pl.DataFrame, int]:
+    """The parents :func:`execution_figure` draws (those with fills, the first ``max_parents`` by start)
+    and how many have fills."""
+    filled = parents.filter(pl.col("fills") > 0).sort("start", "strategy", "parent_id", maintain_order=True)
+    return filled.head(max_parents), filled.height
+
+
+def execution_figure(
+    parents: pl.DataFrame,
+    children: pl.DataFrame,
+    fills: pl.DataFrame,
+    *,
+    max_parents: int = 20,
+    max_points: int = 10_000,
+) -> Any:
+    """Cumulative filled quantity of each parent order over time, one step line per parent.
+
+    A line starts at 0 at the parent's ``start`` and steps at each fill of its child orders
+    (:func:`~ferrotrade.research.execution.fill_timeline`); the hover shows the share of the parent's
+    quantity. Parents without fills are not drawn.
+
+    Parameters
+    ----------
+    parents, children, fills
+        The ``parents``, ``children`` and ``fills`` frames.
+    max_parents
+        Parents drawn at most: the first by ``start``; the chart's title says when some are left out.
+    max_points
+        Points per line after M4 downsampling.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+
+    Examples
+    --------
+    >>> from ferrotrade.research.schema import empty
+    >>> execution_figure(empty("parents"), empty("children"), empty("fills")).layout.annotations[0].text
+    'no parent fills'
+    """
+    fig = go.Figure()
+    drawn, with_fills = plotted_parents(parents, max_parents)
+    for parent in drawn.iter_rows(named=True):
+        timeline = fill_timeline(children, fills, parent["parent_id"], parent["strategy"])
+        line = m4_downsample(timeline, "ts_event", "filled", max_points=max_points)
+        start = pl.Series([parent["start"]], dtype=timeline.schema["ts_event"])
+        filled = np.concatenate([[0.0], _f64(line["filled"])])
+        fig.add_trace(
+            go.Scattergl(
+                x=_utc(start) + _utc(line["ts_event"]),
+                y=filled,
+                customdata=filled / parent["quantity"] * 100.0,
+                mode="lines+markers",
+                line_shape="hv",
+                marker={"size": 4},
+                name=(
+                    f"{parent['strategy']} #{parent['parent_id']} {parent['algo']} {parent['side']} "
+                    f"{parent['instrument']}"
+                ),
+                hovertemplate="%{y:.6g} filled (%{customdata:.1f} %)<extra>%{fullData.name}</extra>",
+            )
+        )
+    fig.update_xaxes(type="date")
+    fig.update_yaxes(title_text="filled quantity", rangemode="tozero")
+    title = None
+    if with_fills > drawn.height:
+        title = f"first {drawn.height} of {with_fills:,} parents with fills, by start"
+    fig.update_layout(template=TEMPLATE, height=420, title=title, margin={"t": 40})
+    return _empty_note(fig, "no parent fills") if drawn.height == 0 else fig

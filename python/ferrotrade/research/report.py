@@ -14,6 +14,9 @@ Fills over price        buy / sell markers over the price line, one panel per in
 Position over time      step line of ``fills.position`` per strategy and instrument
 PnL distribution        histogram of the net PnL of closing fills
 Orders                  orders by final status; denied and rejected orders by reason
+Execution               only for a run with parent orders (execution algorithms): one row per parent of
+                        :func:`~ferrotrade.research.execution.execution_quality` (the first 500 by start),
+                        and the cumulative filled quantity of the first 20 parents with fills
 ======================  ================================================================================
 
 Lines are M4-downsampled to ``max_points`` (10,000) per series (see :mod:`ferrotrade.research.downsample`:
@@ -42,11 +45,12 @@ from pathlib import Path
 
 import polars as pl
 
+from ferrotrade.research.execution import execution_quality
 from ferrotrade.research.metrics import Metrics
-from ferrotrade.research.page import figure_html, table_html, write_page
+from ferrotrade.research.page import figure_html, format_cell, table_html, write_page
 from ferrotrade.research.schema import check_frame
 
-__all__ = ["SECTIONS", "metrics_table", "write_report"]
+__all__ = ["EXECUTION_SECTION", "SECTIONS", "metrics_table", "write_report"]
 
 SECTIONS = (
     "Metrics",
@@ -59,7 +63,12 @@ SECTIONS = (
 )
 """Section titles of the report, in page order."""
 
+EXECUTION_SECTION = "Execution"
+"""Title of the last section, written only for a run with parent orders."""
+
 _NA = "n/a"
+_MAX_PARENT_ROWS = 500
+_MAX_PARENT_LINES = 20
 
 
 def _num(value: float | None, fmt: str) -> str:
@@ -144,6 +153,77 @@ def _positions_table(positions: pl.DataFrame) -> str:
     return table_html(positions.columns, rows, numeric)
 
 
+def _bps(value: float | None) -> str:
+    return _NA if value is None else f"{value:+,.2f}"
+
+
+_EXECUTION_HEADER = (
+    "parent",
+    "algo",
+    "instrument",
+    "side",
+    "filled / quantity",
+    "status",
+    "arrival",
+    "average",
+    "IS bps",
+    "participation",
+    "vs VWAP bps",
+)
+_EXECUTION_NUMERIC = (False, False, False, False, True, False, True, True, True, True, True)
+
+
+def _execution_rows(quality: pl.DataFrame) -> list[list[str]]:
+    return [
+        [
+            f"{q['strategy']} #{q['parent_id']}",
+            q["algo"],
+            q["instrument"],
+            q["side"],
+            f"{q['filled']:,.6g} / {q['quantity']:,.6g}",
+            q["status"] if q["reason"] is None else f"{q['status']} ({q['reason']})",
+            format_cell(q["arrival_price"]),
+            format_cell(q["average_price"]),
+            _bps(q["implementation_shortfall_bps"]),
+            _pct(q["participation"]),
+            _bps(q["slippage_vs_vwap_bps"]),
+        ]
+        for q in quality.iter_rows(named=True)
+    ]
+
+
+def _execution_section(
+    parents: pl.DataFrame, children: pl.DataFrame | None, fills: pl.DataFrame, max_points: int
+) -> str:
+    """The quality table (first rows by start) and, with ``children``, the cumulative-fill chart."""
+    from ferrotrade.research import figures  # noqa: PLC0415 - keeps plotly out of metric-only imports
+
+    quality = execution_quality(parents).sort("start", "strategy", "parent_id", maintain_order=True)
+    parts = []
+    if quality.height > _MAX_PARENT_ROWS:
+        parts.append(
+            f'<p class="note">{quality.height:,} parent orders: the first {_MAX_PARENT_ROWS:,} by start '
+            "are listed; <code>execution_quality()</code> has them all.</p>"
+        )
+    parts.append(
+        table_html(_EXECUTION_HEADER, _execution_rows(quality.head(_MAX_PARENT_ROWS)), _EXECUTION_NUMERIC)
+    )
+    if children is None:
+        parts.append('<p class="note">no children frame: the fills of the parents are not drawn.</p>')
+        return "\n".join(parts)
+    drawn, with_fills = figures.plotted_parents(parents, _MAX_PARENT_LINES)
+    if with_fills > drawn.height:
+        parts.append(
+            f'<p class="note">{with_fills:,} parents have fills: the first {drawn.height} by start are '
+            "drawn.</p>"
+        )
+    fig = figures.execution_figure(
+        parents, children, fills, max_parents=_MAX_PARENT_LINES, max_points=max_points
+    )
+    parts.append(figure_html(fig, f"chart-{len(SECTIONS)}"))
+    return "\n".join(parts)
+
+
 def write_report(
     path: str | os.PathLike[str],
     *,
@@ -155,6 +235,8 @@ def write_report(
     positions: pl.DataFrame,
     prices: pl.DataFrame | None = None,
     max_points: int = 10_000,
+    parents: pl.DataFrame | None = None,
+    children: pl.DataFrame | None = None,
 ) -> Path:
     """Write the backtest report as one self-contained HTML file.
 
@@ -172,7 +254,10 @@ def write_report(
         Optional ``ts`` Datetime(ns, UTC), ``instrument`` str, ``price`` f64: a mid or close series drawn
         under the fills.
     max_points
-        Points per line (price, equity, drawdown, position) after M4 downsampling.
+        Points per line (price, equity, drawdown, position, parent fills) after M4 downsampling.
+    parents, children
+        Optional ``parents`` and ``children`` frames of execution algorithms: with at least one parent the
+        page ends with the :data:`EXECUTION_SECTION` (its chart needs ``children``).
 
     Returns
     -------
@@ -204,6 +289,10 @@ def write_report(
         check_frame(name, frame)
     if prices is not None:
         check_frame("prices", prices)
+    if parents is not None:
+        check_frame("parents", parents)
+    if children is not None:
+        check_frame("children", children)
 
     charts = {
         "Equity and drawdown": figures.equity_figure(equity, metrics.initial_equity, max_points=max_points),
@@ -220,4 +309,6 @@ def write_report(
         (section, tables[section] if section in tables else figure_html(charts[section], f"chart-{index}"))
         for index, section in enumerate(SECTIONS)
     ]
+    if parents is not None and parents.height > 0:
+        sections.append((EXECUTION_SECTION, _execution_section(parents, children, fills, max_points)))
     return write_page(path, title, sections)

@@ -1,6 +1,7 @@
 """The column schemas of a backtest's results, documented in one place.
 
-The backtest engine returns four polars frames: ``equity``, ``fills``, ``orders`` and ``positions``. The
+The backtest engine returns four polars frames: ``equity``, ``fills``, ``orders`` and ``positions``, and
+for execution algorithms ``parents`` and ``children`` (checked by name, not in :data:`SCHEMAS`). The
 research functions (:func:`ferrotrade.research.compute_metrics`, :func:`ferrotrade.research.write_report`)
 read them by these exact names and types and refuse anything else with a :class:`ValueError` that names the
 frame and every column that differs (:func:`check_frame`), so a drift between engine and research fails
@@ -35,7 +36,19 @@ frame             columns
 ``positions``     strategy, instrument str, quantity f64 (signed), avg_price f64 (null if flat),
                   realized_pnl, unrealized_pnl, fees, funding f64; one row per strategy and instrument at
                   the end of the run
+``parents``       strategy str, parent_id u64, algo str (twap, vwap, pov, iceberg, chase, route),
+                  instrument, side str, quantity, filled, limit_price f64 (nullable), accepted_at, start,
+                  end (nullable), finished_at (null: still active at the end of the run), status, reason str
+                  (nullable), arrival_price (mid when accepted), average_price (null without fills),
+                  market_volume, market_vwap (null when the strategy did not receive trades), fees f64,
+                  children, fills u32; one row per parent (execution-algorithm) order
+``children``      strategy str, parent_id u64, client_id u64, instrument str, sent_at, quantity, price f64
+                  (null for a market order), note str (``"slice 3/10"`` or a routing reason); one row per
+                  child order; ``(strategy, client_id)`` joins it to ``fills`` and ``orders``
 ================  =========================================================================================
+
+Quantities and prices of ``parents`` and ``children`` are in instrument units; ``parents.fees`` is a cost,
+like ``fills.fee``. Their functions are in :mod:`ferrotrade.research.execution`.
 
 Examples
 --------
@@ -53,9 +66,11 @@ from typing import Final
 import polars as pl
 
 __all__ = [
+    "CHILDREN_SCHEMA",
     "EQUITY_SCHEMA",
     "FILLS_SCHEMA",
     "ORDERS_SCHEMA",
+    "PARENTS_SCHEMA",
     "POSITIONS_SCHEMA",
     "PRICES_SCHEMA",
     "SCHEMAS",
@@ -138,6 +153,47 @@ PRICES_SCHEMA: Final[pl.Schema] = pl.Schema(
 )
 """Optional price series for the report's "fills over price" chart (a mid or a close per row)."""
 
+PARENTS_SCHEMA: Final[pl.Schema] = pl.Schema(
+    {
+        "strategy": pl.String(),
+        "parent_id": pl.UInt64(),
+        "algo": pl.String(),
+        "instrument": pl.String(),
+        "side": pl.String(),
+        "quantity": pl.Float64(),
+        "filled": pl.Float64(),
+        "limit_price": pl.Float64(),
+        "accepted_at": TIMESTAMP,
+        "start": TIMESTAMP,
+        "end": TIMESTAMP,
+        "finished_at": TIMESTAMP,
+        "status": pl.String(),
+        "reason": pl.String(),
+        "arrival_price": pl.Float64(),
+        "average_price": pl.Float64(),
+        "market_volume": pl.Float64(),
+        "market_vwap": pl.Float64(),
+        "fees": pl.Float64(),
+        "children": pl.UInt32(),
+        "fills": pl.UInt32(),
+    }
+)
+"""Every parent order of an execution algorithm, with its final (or end-of-run) state."""
+
+CHILDREN_SCHEMA: Final[pl.Schema] = pl.Schema(
+    {
+        "strategy": pl.String(),
+        "parent_id": pl.UInt64(),
+        "client_id": pl.UInt64(),
+        "instrument": pl.String(),
+        "sent_at": TIMESTAMP,
+        "quantity": pl.Float64(),
+        "price": pl.Float64(),
+        "note": pl.String(),
+    }
+)
+"""Every child order a parent sent, in the order sent."""
+
 SCHEMAS: Final[dict[str, pl.Schema]] = {
     "equity": EQUITY_SCHEMA,
     "fills": FILLS_SCHEMA,
@@ -148,7 +204,7 @@ SCHEMAS: Final[dict[str, pl.Schema]] = {
 
 
 def _all_schemas() -> dict[str, pl.Schema]:
-    return {**SCHEMAS, "prices": PRICES_SCHEMA}
+    return {**SCHEMAS, "prices": PRICES_SCHEMA, "parents": PARENTS_SCHEMA, "children": CHILDREN_SCHEMA}
 
 
 def empty(name: str) -> pl.DataFrame:
@@ -157,7 +213,8 @@ def empty(name: str) -> pl.DataFrame:
     Parameters
     ----------
     name
-        ``"equity"``, ``"fills"``, ``"orders"``, ``"positions"`` or ``"prices"``.
+        ``"equity"``, ``"fills"``, ``"orders"``, ``"positions"``, ``"prices"``, ``"parents"`` or
+        ``"children"``.
 
     Returns
     -------
@@ -185,7 +242,8 @@ def check_frame(name: str, frame: pl.DataFrame) -> None:
     Parameters
     ----------
     name
-        ``"equity"``, ``"fills"``, ``"orders"``, ``"positions"`` or ``"prices"``.
+        ``"equity"``, ``"fills"``, ``"orders"``, ``"positions"``, ``"prices"``, ``"parents"`` or
+        ``"children"``.
     frame
         The frame to check.
 

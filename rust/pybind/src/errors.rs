@@ -54,6 +54,13 @@ create_exception!(
     "A model whose card does not match the features the engine computes (names, order, clock, feature code version): refused at load."
 );
 
+create_exception!(
+    ferrotrade.exceptions,
+    AlgoRefusedError,
+    ConfigError,
+    "A parent order the execution algorithms cannot execute as asked (a duration too short for its slices, a slice below the minimum notional, a limit already breached...): refused up front, with the key at fault."
+);
+
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = module.py();
     module.add("FerrotradeError", py.get_type::<FerrotradeError>())?;
@@ -65,6 +72,7 @@ pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("StrategyError", py.get_type::<StrategyError>())?;
     module.add("OrderStateError", py.get_type::<OrderStateError>())?;
     module.add("ModelMismatchError", py.get_type::<ModelMismatchError>())?;
+    module.add("AlgoRefusedError", py.get_type::<AlgoRefusedError>())?;
     Ok(())
 }
 

@@ -105,4 +105,8 @@ impl Context for LiveContext<'_> {
     fn publish_signal(&mut self, name: &str, instrument: Option<InstrumentIndex>, value: f64) -> bool {
         self.core.publish_signal(self.strategy, name, instrument, value)
     }
+
+    fn fee_rates(&self, instrument: InstrumentIndex) -> Option<(ferrotrade_model::FeeRate, ferrotrade_model::FeeRate)> {
+        self.core.fees.get(instrument.get()).copied()
+    }
 }

@@ -44,6 +44,8 @@ pub(crate) struct LiveCore {
     pub clock: WallClock,
     pub now: UnixNanos,
     pub instruments: Vec<Instrument>,
+    /// Maker and taker fee rates per instrument, from the configuration (what routing ranks venues by).
+    pub fees: Vec<(ferrotrade_model::FeeRate, ferrotrade_model::FeeRate)>,
     pub names: Vec<String>,
     pub books: Vec<OrderBook>,
     pub synced: Vec<bool>,

@@ -123,6 +123,8 @@ pub(crate) fn build<'s>(
     if strategies.len() >= usize::from(u16::MAX) {
         return Err(LiveError::Setup("too many strategies".into()));
     }
+    // Strategies that use execution algorithms run inside the algorithms' host, as in backtests.
+    let strategies: Vec<Box<dyn Strategy + 's>> = strategies.into_iter().map(ferrotrade_strategy::algo::host).collect();
     let instruments = config.instruments.clone();
     let names: Vec<String> = instruments.iter().map(|instrument| instrument.id.to_string()).collect();
     let Resolved { names: strategy_names, table: subscribers, mut wanted } = subscriptions(&names, &strategies)?;
@@ -201,7 +203,11 @@ pub(crate) fn build<'s>(
     let (journal, state) = Journal::open(&config.live.run_dir, &names, config.live.journal_fsync)?;
     let initial_equity = Money::from_decimal(config.live.initial_equity);
     let count = instruments.len();
+    let fees = (0..count)
+        .map(|index| config.paper_venue(index).fees.rates().map_err(|error| LiveError::Config(error.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut core = LiveCore {
+        fees,
         clock,
         now: clock.now(),
         names,

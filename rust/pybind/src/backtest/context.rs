@@ -17,7 +17,9 @@ use ferrotrade_model::{
     BookSide, ClientOrderId, InstrumentIndex, OrderRequest, OrderSide, OrderType, Price, Quantity, TimeInForce,
     UnixNanos, pow10,
 };
+use ferrotrade_oms::ParentId;
 use ferrotrade_strategy::Context;
+use ferrotrade_strategy::algo::AlgoOrder;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -412,6 +414,80 @@ impl PyContext {
             let index = instrument.map(|instrument| instrument_checked(context, instrument)).transpose()?;
             Ok(context.publish_signal(name, index, value))
         })
+    }
+
+    /// Starts an execution algorithm and returns its parent id; `algo` is twap, vwap, pov, iceberg, chase
+    /// or route, and the keyword arguments are the keys of an algo order (`duration_s=600, slices=10`, see
+    /// the `ferrotrade_strategy::algo` docs). Raises `AlgoRefusedError` with the key at fault when the order
+    /// cannot be executed as asked, `ConfigError` for an unknown key or a wrong type.
+    #[pyo3(signature = (algo, instrument, side, quantity, **params))]
+    fn submit_algo(
+        &self,
+        py: Python<'_>,
+        algo: &str,
+        instrument: &str,
+        side: &str,
+        quantity: f64,
+        params: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<u64> {
+        let json = py.import("json")?;
+        let table = PyDict::new(py);
+        if let Some(params) = params {
+            table.update(params.as_mapping())?;
+        }
+        table.set_item("algo", algo)?;
+        table.set_item("instrument", instrument)?;
+        table.set_item("side", side)?;
+        table.set_item("quantity", quantity)?;
+        let text: String = json.call_method1("dumps", (table,))?.extract()?;
+        let mut deserializer = serde_json::Deserializer::from_str(&text);
+        let order: AlgoOrder = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+            let path = error.path().to_string();
+            crate::errors::ConfigError::new_err(format!("submit_algo: {path}: {}", error.into_inner()))
+        })?;
+        self.with(|context| {
+            context
+                .submit_algo(&order)
+                .map(|id| id.0)
+                .map_err(|refusal| crate::errors::AlgoRefusedError::new_err(format!("submit_algo refused: {refusal}")))
+        })
+    }
+
+    /// One of this strategy's parent orders as a dict (status, filled, working, average_price...), or
+    /// `None` for an unknown id.
+    fn algo<'py>(&self, py: Python<'py>, parent_id: u64) -> PyResult<Option<Bound<'py, PyDict>>> {
+        self.with(|context| {
+            let Some(view) = context.algo(ParentId(parent_id)) else { return Ok(None) };
+            let size_precision = context.instruments().get(view.instrument.get()).map_or(0, |spec| spec.size_precision);
+            let dict = PyDict::new(py);
+            dict.set_item("parent_id", view.id.0)?;
+            dict.set_item("algo", view.algo.as_str())?;
+            dict.set_item("instrument", view.instrument.0)?;
+            dict.set_item("side", if view.side == OrderSide::Buy { "buy" } else { "sell" })?;
+            dict.set_item("status", view.status.as_str())?;
+            dict.set_item("quantity", view.quantity.to_f64(size_precision))?;
+            dict.set_item("filled", view.filled.to_f64(size_precision))?;
+            dict.set_item("working", view.working.to_f64(size_precision))?;
+            dict.set_item("average_price", view.average_price)?;
+            dict.set_item("children", view.children)?;
+            dict.set_item("reason", view.reason)?;
+            Ok(Some(dict))
+        })
+    }
+
+    /// Pauses a parent order (its children are canceled, nothing is sent); returns whether it could be.
+    fn pause_algo(&self, parent_id: u64) -> PyResult<bool> {
+        self.with(|context| Ok(context.pause_algo(ParentId(parent_id))))
+    }
+
+    /// Resumes a paused parent order; returns whether it was paused.
+    fn resume_algo(&self, parent_id: u64) -> PyResult<bool> {
+        self.with(|context| Ok(context.resume_algo(ParentId(parent_id))))
+    }
+
+    /// Cancels a parent order and its children; returns whether it was still active.
+    fn cancel_algo(&self, parent_id: u64) -> PyResult<bool> {
+        self.with(|context| Ok(context.cancel_algo(ParentId(parent_id))))
     }
 }
 

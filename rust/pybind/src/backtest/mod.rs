@@ -24,7 +24,7 @@ use ferrotrade_sim::config::VenueConfig;
 use ferrotrade_sim::engine::{
     Backtest, BacktestConfig, BacktestOutput, Checkpoint, EngineError, EngineSetup, RunControl, StrategyConfig,
 };
-use ferrotrade_strategy::builtin::{MarketMaker, Trend};
+use ferrotrade_strategy::builtin::{Execution, MarketMaker, Trend};
 use ferrotrade_strategy::{DataKind, Strategy, Subscription};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -71,6 +71,10 @@ pub(crate) fn rust_strategies(entries: &[StrategyConfig]) -> PyResult<Vec<Box<dy
             StrategyConfig::ModelSignal { name, config } => {
                 let name = name.clone().unwrap_or_else(|| unique_name("model_signal", &names));
                 Box::new(crate::infer::model_signal(config, &key)?.with_name(name))
+            }
+            StrategyConfig::Execution { name, config } => {
+                let name = name.clone().unwrap_or_else(|| unique_name("execution", &names));
+                Box::new(Execution::new(config.clone()).map_err(|error| config_error(&key, error))?.with_name(name))
             }
             StrategyConfig::Python { .. } => continue,
         };
@@ -427,9 +431,14 @@ fn output_dict<'py>(
     let tables = results::tables(output, instruments)
         .map_err(|error| pyo3::exceptions::PyRuntimeError::new_err(format!("building result tables: {error}")))?;
     let dict = PyDict::new(py);
-    for (name, batch) in
-        [("orders", tables.orders), ("fills", tables.fills), ("equity", tables.equity), ("positions", tables.positions)]
-    {
+    for (name, batch) in [
+        ("orders", tables.orders),
+        ("fills", tables.fills),
+        ("equity", tables.equity),
+        ("positions", tables.positions),
+        ("parents", tables.parents),
+        ("children", tables.children),
+    ] {
         dict.set_item(name, Py::new(py, ArrowBatches::new(batch.schema(), vec![batch]))?)?;
     }
     dict.set_item("stats", stats_dict(py, output, timing)?)?;

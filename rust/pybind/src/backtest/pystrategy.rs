@@ -10,6 +10,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use ferrotrade_model::{Bar, Fill, InstrumentIndex, Liquidity, MarkPrice, OrderEvent, OrderEventKind, Trade};
+use ferrotrade_strategy::algo::AlgoEvent;
 use ferrotrade_strategy::{Context, DataKind, Strategy, StrategyError, StrategyResult, Subscription, TimerId};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -17,12 +18,12 @@ use pyo3::types::{PyDict, PyList, PyString};
 
 use crate::backtest::context::{ContextGuard, PyContext};
 
-const CALLBACKS: [&str; 9] =
-    ["on_start", "on_book", "on_trade", "on_bar", "on_mark", "on_order", "on_fill", "on_timer", "on_stop"];
+const CALLBACKS: [&str; 10] =
+    ["on_start", "on_book", "on_trade", "on_bar", "on_mark", "on_order", "on_fill", "on_timer", "on_stop", "on_algo"];
 
 /// Which callbacks the class overrides, by position in [`CALLBACKS`].
 #[derive(Clone, Copy, Default)]
-struct Overrides([bool; 9]);
+struct Overrides([bool; 10]);
 
 /// A Python strategy object.
 pub struct PyStrategy {
@@ -34,7 +35,7 @@ pub struct PyStrategy {
     /// Precisions per instrument, filled on start, to convert events to floats.
     precisions: Vec<(u8, u8)>,
     /// Interned method names, by position in [`CALLBACKS`].
-    methods: [Py<PyString>; 9],
+    methods: [Py<PyString>; 10],
     /// Exceptions that stopped the run, by strategy name, shared with the caller that re-raises them.
     errors: Rc<RefCell<Vec<(String, PyErr)>>>,
 }
@@ -381,6 +382,29 @@ impl Strategy for PyStrategy {
 
     fn on_stop(&mut self, ctx: &mut dyn Context) -> StrategyResult {
         Python::attach(|py| self.call(py, 8, ctx, |_, context| Ok((context,))))
+    }
+
+    /// Python strategies may always use execution algorithms (`ctx.submit_algo`).
+    fn uses_algos(&self) -> bool {
+        true
+    }
+
+    /// `on_algo(ctx, event)` with `event` a dict: parent_id, status, filled (instrument units), reason.
+    fn on_algo(&mut self, ctx: &mut dyn Context, event: &AlgoEvent) -> StrategyResult {
+        if !self.overrides.0[9] {
+            return Ok(());
+        }
+        let size_precision = ctx.algo(event.parent).map_or(0, |view| self.precision(view.instrument).1);
+        Python::attach(|py| {
+            self.call(py, 9, ctx, |py, context| {
+                let dict = PyDict::new(py);
+                dict.set_item("parent_id", event.parent.0)?;
+                dict.set_item("status", event.status.as_str())?;
+                dict.set_item("filled", event.filled.to_f64(size_precision))?;
+                dict.set_item("reason", event.reason.as_deref())?;
+                Ok((context, dict))
+            })
+        })
     }
 
     /// `strategy.set_parameter(ctx, name, value)` (the base class's default sets a public attribute); an

@@ -1,4 +1,5 @@
-//! A finished backtest as Arrow tables: orders, fills, equity and positions.
+//! A finished backtest as Arrow tables: orders, fills, equity, positions, and the execution algorithms'
+//! parents and children.
 //!
 //! The column names and types are the ones `python/ferrotrade/research` documents and consumes; money and
 //! prices become `f64` here, at the report boundary (the run itself stayed fixed-point). Each table is one
@@ -8,11 +9,14 @@
 use std::sync::Arc;
 
 use arrow_array::builder::{Float64Builder, StringBuilder};
-use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, TimestampNanosecondArray, UInt64Array};
+use arrow_array::{
+    ArrayRef, Float64Array, RecordBatch, StringArray, TimestampNanosecondArray, UInt32Array, UInt64Array,
+};
 use arrow_schema::{ArrowError, DataType, Field, Schema, TimeUnit};
 use ferrotrade_model::{Instrument, Liquidity};
 use ferrotrade_oms::contract_value;
 use ferrotrade_sim::engine::BacktestOutput;
+use ferrotrade_strategy::algo::{ChildRecord, ParentRecord};
 
 fn ts_type() -> DataType {
     DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into()))
@@ -31,12 +35,138 @@ fn strings<'a>(values: impl Iterator<Item = &'a str>) -> ArrayRef {
     Arc::new(values.map(Some).collect::<StringArray>())
 }
 
-/// The four result tables.
+/// The result tables.
 pub struct ResultTables {
     pub orders: RecordBatch,
     pub fills: RecordBatch,
     pub equity: RecordBatch,
     pub positions: RecordBatch,
+    /// Parent orders of the execution algorithms, one row each.
+    pub parents: RecordBatch,
+    /// Their child orders, one row each.
+    pub children: RecordBatch,
+}
+
+fn optional_ts(values: impl Iterator<Item = Option<u64>>) -> ArrayRef {
+    let values: Vec<Option<i64>> =
+        values.map(|value| value.map(|value| i64::try_from(value).unwrap_or(i64::MAX))).collect();
+    Arc::new(TimestampNanosecondArray::from(values).with_timezone("UTC"))
+}
+
+fn optional_f64(values: impl Iterator<Item = Option<f64>>) -> ArrayRef {
+    Arc::new(values.collect::<Float64Array>())
+}
+
+/// The `parents` and `children` tables (schemas in `python/ferrotrade/research/schema.py`).
+fn algo_tables(
+    output: &BacktestOutput,
+    instruments: &[Instrument],
+    strategy: &dyn Fn(u16) -> String,
+) -> Result<(RecordBatch, RecordBatch), ArrowError> {
+    let name =
+        |index: usize| instruments.get(index).map_or_else(|| "?".to_owned(), |instrument| instrument.id.to_string());
+    let precision = |index: usize| {
+        instruments.get(index).map_or((0, 0), |instrument| (instrument.price_precision, instrument.size_precision))
+    };
+    let parents: Vec<(u16, &ParentRecord)> = output
+        .algos
+        .iter()
+        .flat_map(|(index, records)| records.parents.iter().map(move |parent| (*index, parent)))
+        .collect();
+    let children: Vec<(u16, &ChildRecord)> = output
+        .algos
+        .iter()
+        .flat_map(|(index, records)| records.children.iter().map(move |child| (*index, child)))
+        .collect();
+    let size = |parent: &ParentRecord, quantity: ferrotrade_model::Quantity| {
+        quantity.to_f64(precision(parent.instrument.get()).1)
+    };
+    let parents_batch = batch(
+        vec![
+            Field::new("strategy", DataType::Utf8, false),
+            Field::new("parent_id", DataType::UInt64, false),
+            Field::new("algo", DataType::Utf8, false),
+            Field::new("instrument", DataType::Utf8, false),
+            Field::new("side", DataType::Utf8, false),
+            Field::new("quantity", DataType::Float64, false),
+            Field::new("filled", DataType::Float64, false),
+            Field::new("limit_price", DataType::Float64, true),
+            Field::new("accepted_at", ts_type(), false),
+            Field::new("start", ts_type(), false),
+            Field::new("end", ts_type(), true),
+            Field::new("finished_at", ts_type(), true),
+            Field::new("status", DataType::Utf8, false),
+            Field::new("reason", DataType::Utf8, true),
+            Field::new("arrival_price", DataType::Float64, false),
+            Field::new("average_price", DataType::Float64, true),
+            Field::new("market_volume", DataType::Float64, true),
+            Field::new("market_vwap", DataType::Float64, true),
+            Field::new("fees", DataType::Float64, false),
+            Field::new("children", DataType::UInt32, false),
+            Field::new("fills", DataType::UInt32, false),
+        ],
+        vec![
+            Arc::new(parents.iter().map(|(index, _)| Some(strategy(*index))).collect::<StringArray>()),
+            Arc::new(parents.iter().map(|(_, parent)| parent.id.0).collect::<UInt64Array>()),
+            strings(parents.iter().map(|(_, parent)| parent.algo.as_str())),
+            Arc::new(parents.iter().map(|(_, parent)| Some(name(parent.instrument.get()))).collect::<StringArray>()),
+            strings(
+                parents
+                    .iter()
+                    .map(|(_, parent)| if parent.side == ferrotrade_model::OrderSide::Buy { "buy" } else { "sell" }),
+            ),
+            Arc::new(parents.iter().map(|(_, parent)| size(parent, parent.quantity)).collect::<Float64Array>()),
+            Arc::new(parents.iter().map(|(_, parent)| size(parent, parent.filled)).collect::<Float64Array>()),
+            optional_f64(
+                parents.iter().map(|(_, parent)| {
+                    parent.limit_price.map(|limit| limit.to_f64(precision(parent.instrument.get()).0))
+                }),
+            ),
+            ts(parents.iter().map(|(_, parent)| parent.accepted_at.0).collect()),
+            ts(parents.iter().map(|(_, parent)| parent.start.0).collect()),
+            optional_ts(parents.iter().map(|(_, parent)| parent.end.map(|end| end.0))),
+            optional_ts(parents.iter().map(|(_, parent)| parent.finished_at.map(|at| at.0))),
+            strings(parents.iter().map(|(_, parent)| parent.status.as_str())),
+            Arc::new(parents.iter().map(|(_, parent)| parent.reason.clone()).collect::<StringArray>()),
+            Arc::new(parents.iter().map(|(_, parent)| parent.arrival_price).collect::<Float64Array>()),
+            optional_f64(parents.iter().map(|(_, parent)| parent.average_price)),
+            optional_f64(parents.iter().map(|(_, parent)| parent.market_volume)),
+            optional_f64(parents.iter().map(|(_, parent)| parent.market_vwap)),
+            Arc::new(parents.iter().map(|(_, parent)| parent.fees.to_f64()).collect::<Float64Array>()),
+            Arc::new(parents.iter().map(|(_, parent)| parent.children).collect::<UInt32Array>()),
+            Arc::new(parents.iter().map(|(_, parent)| parent.fills).collect::<UInt32Array>()),
+        ],
+    )?;
+    let children_batch = batch(
+        vec![
+            Field::new("strategy", DataType::Utf8, false),
+            Field::new("parent_id", DataType::UInt64, false),
+            Field::new("client_id", DataType::UInt64, false),
+            Field::new("instrument", DataType::Utf8, false),
+            Field::new("sent_at", ts_type(), false),
+            Field::new("quantity", DataType::Float64, false),
+            Field::new("price", DataType::Float64, true),
+            Field::new("note", DataType::Utf8, false),
+        ],
+        vec![
+            Arc::new(children.iter().map(|(index, _)| Some(strategy(*index))).collect::<StringArray>()),
+            Arc::new(children.iter().map(|(_, child)| child.parent.0).collect::<UInt64Array>()),
+            Arc::new(children.iter().map(|(_, child)| child.client_id.0).collect::<UInt64Array>()),
+            Arc::new(children.iter().map(|(_, child)| Some(name(child.instrument.get()))).collect::<StringArray>()),
+            ts(children.iter().map(|(_, child)| child.sent_at.0).collect()),
+            Arc::new(
+                children
+                    .iter()
+                    .map(|(_, child)| child.quantity.to_f64(precision(child.instrument.get()).1))
+                    .collect::<Float64Array>(),
+            ),
+            optional_f64(children.iter().map(|(_, child)| {
+                (child.price.0 != 0).then(|| child.price.to_f64(precision(child.instrument.get()).0))
+            })),
+            strings(children.iter().map(|(_, child)| child.note.as_str())),
+        ],
+    )?;
+    Ok((parents_batch, children_batch))
 }
 
 /// Builds the result tables of a run.
@@ -230,5 +360,13 @@ pub fn tables(output: &BacktestOutput, instruments: &[Instrument]) -> Result<Res
             Arc::new(rows.iter().map(|row| position(row).funding.to_f64()).collect::<Float64Array>()),
         ],
     )?;
-    Ok(ResultTables { orders: orders_batch, fills: fills_batch, equity: equity_batch, positions: positions_batch })
+    let (parents, children) = algo_tables(output, instruments, &|index| strategy(index).to_owned())?;
+    Ok(ResultTables {
+        orders: orders_batch,
+        fills: fills_batch,
+        equity: equity_batch,
+        positions: positions_batch,
+        parents,
+        children,
+    })
 }
