@@ -136,7 +136,7 @@ def test_configured_orders_give_the_quality_frame_the_cli_table_and_the_report(t
         f'algo = "iceberg"\ninstrument = "{BTC}"\nside = "sell"\nquantity = 1\n'
         "display = 0.1\nlimit_price = 1000\n"
     )
-    outcome = CliRunner().invoke(app, ["backtest", str(toml)])
+    outcome = CliRunner().invoke(app, ["backtest", str(toml), "--report", str(tmp_path / "exec.html")])
     assert outcome.exit_code == 0, outcome.output
     assert "execution algorithms" in outcome.output
     assert "iceberg" in outcome.output
