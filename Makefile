@@ -42,6 +42,7 @@ demo: | $(BIN)/python
 	$(BIN)/ferrotrade backtest examples/backtest_trend_bars.toml --catalog $(DEMO_CATALOG) --report build/reports/trend_bars.html
 	$(BIN)/ferrotrade backtest examples/backtest_mm.toml --catalog $(DEMO_CATALOG) --report build/reports/market_maker.html
 	$(BIN)/ferrotrade backtest examples/backtest_model.toml --report build/reports/model_signal.html
+	$(BIN)/ferrotrade backtest examples/backtest_execution.toml --catalog $(DEMO_CATALOG) --report build/reports/execution.html
 
 ## dev: build the extension in the dev profile into the venv (editable)
 dev: $(VENV)/.dev-deps

@@ -308,8 +308,9 @@ impl Exec {
     }
 
     pub fn on_book(&mut self, ctx: &mut dyn Context, instrument: InstrumentIndex) {
-        for position in 0..self.active.len() {
-            let Some(&index) = self.active.get(position) else { break };
+        // Backwards: a parent that finishes leaves `active` without moving the ones still to visit.
+        for position in (0..self.active.len()).rev() {
+            let Some(&index) = self.active.get(position) else { continue };
             if self.parents[index].trades_on(instrument) {
                 self.drive(ctx, index, Wake::Market);
             }
@@ -317,8 +318,8 @@ impl Exec {
     }
 
     pub fn on_trade(&mut self, ctx: &mut dyn Context, instrument: InstrumentIndex, trade: &Trade) {
-        for position in 0..self.active.len() {
-            let Some(&index) = self.active.get(position) else { break };
+        for position in (0..self.active.len()).rev() {
+            let Some(&index) = self.active.get(position) else { continue };
             let parent = &mut self.parents[index];
             if !parent.trades_on(instrument)
                 || matches!(parent.status, ParentStatus::Scheduled)
