@@ -458,7 +458,7 @@ impl PyContext {
     fn algo<'py>(&self, py: Python<'py>, parent_id: u64) -> PyResult<Option<Bound<'py, PyDict>>> {
         self.with(|context| {
             let Some(view) = context.algo(ParentId(parent_id)) else { return Ok(None) };
-            let size_precision = context.instruments().get(view.instrument.get()).map_or(0, |spec| spec.size_precision);
+            let size_precision = view.size_precision;
             let dict = PyDict::new(py);
             dict.set_item("parent_id", view.id.0)?;
             dict.set_item("algo", view.algo.as_str())?;

@@ -394,7 +394,7 @@ impl Strategy for PyStrategy {
         if !self.overrides.0[9] {
             return Ok(());
         }
-        let size_precision = ctx.algo(event.parent).map_or(0, |view| self.precision(view.instrument).1);
+        let size_precision = event.size_precision;
         Python::attach(|py| {
             self.call(py, 9, ctx, |py, context| {
                 let dict = PyDict::new(py);

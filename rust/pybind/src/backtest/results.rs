@@ -78,9 +78,8 @@ fn algo_tables(
         .iter()
         .flat_map(|(index, records)| records.children.iter().map(move |child| (*index, child)))
         .collect();
-    let size = |parent: &ParentRecord, quantity: ferrotrade_model::Quantity| {
-        quantity.to_f64(precision(parent.instrument.get()).1)
-    };
+    // In the parent's own units: a routed parent counts in its finest venue's size precision.
+    let size = |parent: &ParentRecord, quantity: ferrotrade_model::Quantity| quantity.to_f64(parent.size_precision);
     let parents_batch = batch(
         vec![
             Field::new("strategy", DataType::Utf8, false),

@@ -34,6 +34,8 @@ pub struct AlgoEvent {
     pub status: ParentStatus,
     /// Filled so far, in the parent's units.
     pub filled: Quantity,
+    /// Decimals of the parent's units (`filled`).
+    pub size_precision: u8,
     /// Why, for a failure or an expiry.
     pub reason: Option<String>,
 }
@@ -51,10 +53,12 @@ pub struct AlgoView {
     pub side: OrderSide,
     /// Status now.
     pub status: ParentStatus,
-    /// Quantity asked.
+    /// Quantity asked, in the parent's units.
     pub quantity: Quantity,
     /// Filled so far.
     pub filled: Quantity,
+    /// Decimals of the parent's units (its instrument's size precision; a routed parent's finest leg's).
+    pub size_precision: u8,
     /// Working in open children now (parent units).
     pub working: Quantity,
     /// Average fill price so far.
@@ -263,6 +267,7 @@ impl Exec {
             status: parent.status,
             quantity: parent.spec.quantity,
             filled: parent.fills.filled(),
+            size_precision: parent.spec.units,
             working: parent.working_quantity(),
             average_price: parent.average_price(),
             children: parent.sent,
@@ -427,7 +432,13 @@ impl Exec {
             parent.reason.clone_from(&reason);
         }
         if matches!(status, ParentStatus::Paused | ParentStatus::Working) || status.is_terminal() {
-            self.events.push_back(AlgoEvent { parent: parent.id, status, filled: parent.fills.filled(), reason });
+            self.events.push_back(AlgoEvent {
+                parent: parent.id,
+                status,
+                filled: parent.fills.filled(),
+                size_precision: parent.spec.units,
+                reason,
+            });
         }
     }
 
@@ -487,6 +498,7 @@ impl Exec {
             side: parent.spec.side,
             quantity: parent.spec.quantity,
             filled: parent.fills.filled(),
+            size_precision: parent.spec.units,
             limit_price: parent.spec.limit,
             accepted_at: UnixNanos(parent.accepted_at),
             start: UnixNanos(parent.spec.start),
@@ -568,7 +580,7 @@ impl Exec {
             if complete && self.parents[index].final_sent && !self.parents[index].children.is_empty() {
                 return;
             }
-            let left = remaining.display(precisions(ctx, self.parents[index].spec.instrument).1);
+            let left = remaining.display(self.parents[index].spec.units);
             let _ = end;
             self.close(ctx, index, ParentStatus::Expired, Some(format!("the end time came with {left} left")));
             return;
@@ -611,8 +623,7 @@ impl Exec {
                 }
                 let size = Quantity(deficit.min(max_child.0).min(parent.fills.remaining().0));
                 let Some(request) = self.child_request(ctx, index, child, size) else { return };
-                let observed = Quantity(self.parents[index].observed)
-                    .display(precisions(ctx, self.parents[index].spec.instrument).1);
+                let observed = Quantity(self.parents[index].observed).display(self.parents[index].spec.units);
                 let note = format!("{:.1} % of {observed} traded since the start", rate * 100.0);
                 self.send(ctx, index, 0, request, 0, note);
             }
@@ -674,7 +685,7 @@ impl Exec {
                     return;
                 }
                 if end.is_none() && parent.sweeps > 0 {
-                    let left = parent.fills.remaining().display(precisions(ctx, parent.spec.instrument).1);
+                    let left = parent.fills.remaining().display(parent.spec.units);
                     self.close(
                         ctx,
                         index,

@@ -256,6 +256,9 @@ pub(crate) struct Spec {
     pub arrival_mid: f64,
     /// Price and size precisions of the primary instrument.
     pub precisions: (u8, u8),
+    /// Decimals of `quantity` and of the parent's accounting: the primary instrument's size precision, or
+    /// for a routed parent the finest of its legs (so every leg's fill is a whole number of units).
+    pub units: u8,
 }
 
 fn seconds(key: &'static str, value: Decimal) -> Result<u64, AlgoRefusal> {
@@ -407,6 +410,7 @@ pub(crate) fn resolve(
         }
         Ok(())
     };
+    let mut units = instrument.size_precision;
     let params = match order.algo {
         AlgoKind::Twap => {
             let end = end.ok_or_else(|| AlgoRefusal::new("duration_s", "twap needs an end (`duration_s` or `end`)"))?;
@@ -565,11 +569,17 @@ pub(crate) fn resolve(
             if let Some(unknown) = fees.keys().find(|key| !names.iter().any(|name| name.eq_ignore_ascii_case(key))) {
                 return Err(AlgoRefusal::new("taker_fees", format!("`{unknown}` is not one of the venues")));
             }
-            let mut legs = Vec::with_capacity(names.len());
+            let mut indices = Vec::with_capacity(names.len());
             for name in &names {
                 let leg_index = ctx
                     .instrument_index(name)
                     .ok_or_else(|| AlgoRefusal::new("venues", format!("`{name}` is not an instrument of this run")))?;
+                indices.push(leg_index);
+            }
+            let finest = indices.iter().map(|index| ctx.instruments()[index.get()].size_precision).max().unwrap_or(0);
+            units = finest;
+            let mut legs = Vec::with_capacity(names.len());
+            for (name, leg_index) in names.iter().zip(indices) {
                 if !has_book(leg_index) {
                     return Err(AlgoRefusal::new(
                         "venues",
@@ -593,11 +603,26 @@ pub(crate) fn resolve(
                         Some(RouteLeg::convert_limit(limit, instrument.price_precision, leg_instrument, side)?)
                     }
                 };
-                legs.push(RouteLeg::new(leg_index, leg_instrument, &instrument, fee, leg_limit)?);
+                legs.push(RouteLeg::new(leg_index, leg_instrument, finest, fee, leg_limit)?);
             }
             Params::Route { legs }
         }
     };
     let precisions = (instrument.price_precision, instrument.size_precision);
-    Ok(Spec { algo: order.algo, instrument: index, side, quantity, limit, start, end, params, arrival_mid, precisions })
+    // A routed parent counts in its finest leg's units (exact: a widening by a power of ten).
+    let scale = 10_i64.pow(u32::from(units - instrument.size_precision));
+    let quantity = Quantity(quantity.0.checked_mul(scale).ok_or_else(|| AlgoRefusal::new("quantity", "out of range"))?);
+    Ok(Spec {
+        algo: order.algo,
+        instrument: index,
+        side,
+        quantity,
+        limit,
+        start,
+        end,
+        params,
+        arrival_mid,
+        precisions,
+        units,
+    })
 }

@@ -23,6 +23,9 @@ pub struct ParentRecord {
     pub quantity: Quantity,
     /// The quantity filled (parent units).
     pub filled: Quantity,
+    /// Decimals of `quantity` and `filled`: the instrument's size precision, or for a routed parent the
+    /// finest of its venues'.
+    pub size_precision: u8,
     /// The price limit, if any.
     pub limit_price: Option<Price>,
     /// When it was accepted.
@@ -41,7 +44,7 @@ pub struct ParentRecord {
     pub arrival_price: f64,
     /// Average fill price over all its children (`None` without fills).
     pub average_price: Option<f64>,
-    /// Market volume printed on its instruments while it was active (parent units, as a float; `None`
+    /// Market volume printed on its instruments while it was active (instrument units, as a float; `None`
     /// when the strategy does not receive trades).
     pub market_volume: Option<f64>,
     /// VWAP of those prints.

@@ -7,8 +7,8 @@
 //! rounds each leg to whole lots and drops a leg whose share is below its minimum notional. The result is
 //! one IOC limit per leg at the worst price it takes, and the reasons, for the routing report.
 //!
-//! Quantities are exact: the parent's quantity is in its primary instrument's units and each leg converts
-//! to its own size precision only in steps that are whole lots there and exact in the parent's units.
+//! Quantities are exact: the parent counts in the finest size precision of its legs, so every fill of
+//! every leg is a whole number of parent units, and each leg's share is rounded to whole lots there.
 //! Effective prices are `f64`: they rank, they never price an order.
 
 use ferrotrade_book::OrderBook;
@@ -49,22 +49,22 @@ pub struct RouteLeg {
 }
 
 impl RouteLeg {
-    /// The leg `instrument` (at `index`) of a parent quoted in `parent`'s units.
+    /// The leg `instrument` (at `index`) of a parent whose quantity has `parent_precision` decimals.
     ///
     /// # Errors
     /// A size precision more than 9 decimals away from the parent's.
     pub(crate) fn new(
         index: InstrumentIndex,
         instrument: &Instrument,
-        parent: &Instrument,
+        parent_precision: u8,
         taker_fee: FeeRate,
         limit: Option<Price>,
     ) -> Result<RouteLeg, AlgoRefusal> {
-        let shift = i32::from(instrument.size_precision) - i32::from(parent.size_precision);
+        let shift = i32::from(instrument.size_precision) - i32::from(parent_precision);
         if shift.abs() > 9 {
             return Err(AlgoRefusal::new(
                 "venues",
-                format!("{} sizes cannot be converted to {}", instrument.id, parent.id),
+                format!("{} sizes cannot be converted to {parent_precision} decimals", instrument.id),
             ));
         }
         let lot = instrument.lot_size.0.max(1);
@@ -314,8 +314,8 @@ mod tests {
         let binance = instrument(Venue::BinanceUsdm, 1, 3, 1);
         let bybit = instrument(Venue::BybitLinear, 2, 3, 1);
         let legs = vec![
-            RouteLeg::new(InstrumentIndex(0), &binance, &binance, FeeRate(50_000), None).unwrap(),
-            RouteLeg::new(InstrumentIndex(1), &bybit, &binance, FeeRate(10_000), None).unwrap(),
+            RouteLeg::new(InstrumentIndex(0), &binance, 3, FeeRate(50_000), None).unwrap(),
+            RouteLeg::new(InstrumentIndex(1), &bybit, 3, FeeRate(10_000), None).unwrap(),
         ];
         let books =
             [book(&[(600_000, 1_000)], &[(599_990, 1_000)]), book(&[(6_001_000, 300), (6_003_000, 1_000)], &[])];
@@ -352,17 +352,17 @@ mod tests {
         let coarse = instrument(Venue::BybitLinear, 1, 2, 1);
         let limit = Price(600_050);
         let legs = vec![
-            RouteLeg::new(InstrumentIndex(0), &parent, &parent, FeeRate(0), Some(limit)).unwrap(),
+            RouteLeg::new(InstrumentIndex(0), &parent, 3, FeeRate(0), Some(limit)).unwrap(),
             RouteLeg::new(
                 InstrumentIndex(1),
                 &coarse,
-                &parent,
+                3,
                 FeeRate(0),
                 Some(RouteLeg::convert_limit(limit, 1, &coarse, OrderSide::Buy).unwrap()),
             )
             .unwrap(),
         ];
-        // Leg 0: 0.0001 BTC is worth 6 USDT (>= 5): fine. Leg 1 asks 0.05 at 60001.0 and more beyond the limit.
+        // Leg 0: 0.001 BTC is worth 60 USDT (>= 5): fine. Leg 1 asks 0.05 at 60001.0 and more beyond the limit.
         let books = [book(&[(600_000, 1), (600_100, 1_000)], &[]), book(&[(600_010, 5), (600_060, 100)], &[])];
         let slices = allocate(&legs, |index| &books[index.get()], OrderSide::Buy, Quantity(1_000));
         let leg1 = slices.iter().find(|slice| slice.leg == 1).unwrap();
