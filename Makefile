@@ -97,6 +97,7 @@ bench: $(VENV)/.dev-deps
 	$(BIN)/python benchmarks/optimize.py
 	$(BIN)/python benchmarks/inference.py
 	$(BIN)/python benchmarks/bus_throughput.py
+	$(BIN)/python benchmarks/algo_cost.py
 
 ## models: retrain the example model of models/ on the bundled real klines (deterministic)
 models: dev

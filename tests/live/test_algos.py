@@ -6,6 +6,8 @@ schedules run on wall-clock timers, so no test asserts a duration."""
 from __future__ import annotations
 
 import json
+import socket
+import threading
 import tomllib
 from pathlib import Path
 from typing import Any, ClassVar
@@ -14,6 +16,9 @@ import pytest
 
 import ferrotrade as ft
 from ferrotrade._core import Context, Fill
+from ferrotrade.monitor.subscriber import Subscriber
+from ferrotrade.monitor.tail import describe
+from ferrotrade.v1 import envelope_pb2, orders_pb2
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "live_replay_mm.toml"
@@ -91,3 +96,36 @@ def test_a_risk_denial_fails_the_parent_with_its_reason(tmp_path: Path) -> None:
     assert "max_position" in (strategy.final["reason"] or "")
     assert strategy.events[-1]["status"] == "failed"
     assert sum(strategy.fills) == pytest.approx(0.05)
+
+
+def test_parents_are_published_on_the_bus(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    data = config(tmp_path)
+    # Publishing only: no command socket and no HTTP, so no control token is needed.
+    data["bus"] = {"publish": f"tcp://127.0.0.1:{port}", "wait_subscribers": 1, "control": "", "http": ""}
+    received: list[tuple[str, envelope_pb2.Envelope]] = []
+    bus = Subscriber(f"tcp://127.0.0.1:{port}", topics=["parent."])
+
+    def collect() -> None:
+        while (message := bus.receive(3.0)) is not None:
+            received.append(message)
+
+    collector = threading.Thread(target=collect)
+    collector.start()
+    strategy = OneParent(algo="twap", instrument=BTC, side="buy", quantity=0.004, duration_s=0.6, slices=2)
+    try:
+        ft.live.run(data, [strategy], mode="paper", stop_after=3)
+    finally:
+        collector.join(timeout=30)
+        bus.close()
+    assert [topic for topic, _ in received] == ["parent.one_parent"] * 2
+    first, last = (envelope.parent for _, envelope in received)
+    assert first.status == orders_pb2.PARENT_STATUS_WORKING
+    assert (first.algo, first.parent_id, first.quantity, first.size_precision) == ("twap", 1, 4, 3)
+    assert last.status == orders_pb2.PARENT_STATUS_COMPLETED
+    assert (last.filled, last.children) == (4, 2)
+    assert [envelope.topic_seq for _, envelope in received] == [1, 2]
+    line = describe(*received[-1])
+    assert "one_parent #1 twap BUY 0.004/0.004 COMPLETED children 2" in line, line

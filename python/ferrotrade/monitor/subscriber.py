@@ -141,6 +141,9 @@ def _message_dict(message: Message) -> dict[str, Any]:
     precisions: tuple[int, int] | None = None
     if isinstance(instrument, common_pb2.InstrumentRef) and message.HasField("instrument"):
         precisions = (instrument.price_precision, instrument.size_precision)
+        if message.DESCRIPTOR.name == "ParentOrder":
+            # A parent counts in its own units (a routed one in its finest venue's precision).
+            precisions = (instrument.price_precision, message.size_precision)  # type: ignore[attr-defined]
     for field in message.DESCRIPTOR.fields:
         oneof = field.containing_oneof
         if oneof is not None and message.WhichOneof(oneof.name) != field.name:

@@ -33,6 +33,7 @@ _PREFIXES: Final = (
     "SIDE_",
     "TRADING_STATE_",
     "ORDER_STATUS_",
+    "PARENT_STATUS_",
     "ORDER_EVENT_KIND_",
     "ORDER_TYPE_",
     "LIQUIDITY_",
@@ -149,6 +150,19 @@ def _signal(envelope: envelope_pb2.Envelope) -> str:
     return f"{signal.strategy}.{signal.name} = {signal.value:g}"
 
 
+def _parent(envelope: envelope_pb2.Envelope) -> str:
+    parent = envelope.parent
+    side = enum_name(common_pb2.Side, parent.side)
+    status = enum_name(orders_pb2.ParentStatus, parent.status)
+    size = parent.size_precision
+    reason = f" ({parent.reason})" if parent.reason else ""
+    return (
+        f"{parent.strategy} #{parent.parent_id} {parent.algo} {side} "
+        f"{to_decimal(parent.filled, size)}/{to_decimal(parent.quantity, size)} {status}{reason} "
+        f"children {parent.children}"
+    )
+
+
 def _metrics(envelope: envelope_pb2.Envelope) -> str:
     metrics = envelope.metrics
     wire = next((s for s in metrics.latency if s.stage == "frame_to_wire"), None)
@@ -180,6 +194,7 @@ _DESCRIBE: Final[dict[str, Callable[[envelope_pb2.Envelope], str]]] = {
     "pnl": _pnl,
     "risk": _risk,
     "signal": _signal,
+    "parent": _parent,
     "metrics": _metrics,
     "heartbeat": _heartbeat,
 }

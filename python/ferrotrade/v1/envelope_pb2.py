@@ -29,7 +29,7 @@ from ferrotrade.v1 import risk_pb2 as ferrotrade_dot_v1_dot_risk__pb2
 from ferrotrade.v1 import signal_pb2 as ferrotrade_dot_v1_dot_signal__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x66\x65rrotrade/v1/envelope.proto\x12\rferrotrade.v1\x1a\x1a\x66\x65rrotrade/v1/engine.proto\x1a\x1a\x66\x65rrotrade/v1/market.proto\x1a\x1a\x66\x65rrotrade/v1/orders.proto\x1a\x18\x66\x65rrotrade/v1/risk.proto\x1a\x1a\x66\x65rrotrade/v1/signal.proto\"\x89\x04\n\x08\x45nvelope\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12\x11\n\ttopic_seq\x18\x02 \x01(\x04\x12\r\n\x05ts_ns\x18\x03 \x01(\x04\x12*\n\x04\x62ook\x18\x04 \x01(\x0b\x32\x1a.ferrotrade.v1.BookSummaryH\x00\x12%\n\x05trade\x18\x05 \x01(\x0b\x32\x14.ferrotrade.v1.TradeH\x00\x12%\n\x05quote\x18\x06 \x01(\x0b\x32\x14.ferrotrade.v1.QuoteH\x00\x12\'\n\x06signal\x18\x07 \x01(\x0b\x32\x15.ferrotrade.v1.SignalH\x00\x12*\n\x05order\x18\x08 \x01(\x0b\x32\x19.ferrotrade.v1.OrderEventH\x00\x12#\n\x04\x66ill\x18\t \x01(\x0b\x32\x13.ferrotrade.v1.FillH\x00\x12+\n\x08position\x18\n \x01(\x0b\x32\x17.ferrotrade.v1.PositionH\x00\x12!\n\x03pnl\x18\x0b \x01(\x0b\x32\x12.ferrotrade.v1.PnlH\x00\x12(\n\x04risk\x18\x0c \x01(\x0b\x32\x18.ferrotrade.v1.RiskEventH\x00\x12)\n\x07metrics\x18\r \x01(\x0b\x32\x16.ferrotrade.v1.MetricsH\x00\x12-\n\theartbeat\x18\x0e \x01(\x0b\x32\x18.ferrotrade.v1.HeartbeatH\x00\x42\x06\n\x04\x62odyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x66\x65rrotrade/v1/envelope.proto\x12\rferrotrade.v1\x1a\x1a\x66\x65rrotrade/v1/engine.proto\x1a\x1a\x66\x65rrotrade/v1/market.proto\x1a\x1a\x66\x65rrotrade/v1/orders.proto\x1a\x18\x66\x65rrotrade/v1/risk.proto\x1a\x1a\x66\x65rrotrade/v1/signal.proto\"\xb7\x04\n\x08\x45nvelope\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12\x11\n\ttopic_seq\x18\x02 \x01(\x04\x12\r\n\x05ts_ns\x18\x03 \x01(\x04\x12*\n\x04\x62ook\x18\x04 \x01(\x0b\x32\x1a.ferrotrade.v1.BookSummaryH\x00\x12%\n\x05trade\x18\x05 \x01(\x0b\x32\x14.ferrotrade.v1.TradeH\x00\x12%\n\x05quote\x18\x06 \x01(\x0b\x32\x14.ferrotrade.v1.QuoteH\x00\x12\'\n\x06signal\x18\x07 \x01(\x0b\x32\x15.ferrotrade.v1.SignalH\x00\x12*\n\x05order\x18\x08 \x01(\x0b\x32\x19.ferrotrade.v1.OrderEventH\x00\x12#\n\x04\x66ill\x18\t \x01(\x0b\x32\x13.ferrotrade.v1.FillH\x00\x12+\n\x08position\x18\n \x01(\x0b\x32\x17.ferrotrade.v1.PositionH\x00\x12!\n\x03pnl\x18\x0b \x01(\x0b\x32\x12.ferrotrade.v1.PnlH\x00\x12(\n\x04risk\x18\x0c \x01(\x0b\x32\x18.ferrotrade.v1.RiskEventH\x00\x12)\n\x07metrics\x18\r \x01(\x0b\x32\x16.ferrotrade.v1.MetricsH\x00\x12-\n\theartbeat\x18\x0e \x01(\x0b\x32\x18.ferrotrade.v1.HeartbeatH\x00\x12,\n\x06parent\x18\x0f \x01(\x0b\x32\x1a.ferrotrade.v1.ParentOrderH\x00\x42\x06\n\x04\x62odyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,5 +37,5 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ferrotrade.v1.envelope_pb2'
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ENVELOPE']._serialized_start=186
-  _globals['_ENVELOPE']._serialized_end=707
+  _globals['_ENVELOPE']._serialized_end=753
 # @@protoc_insertion_point(module_scope)

@@ -53,6 +53,18 @@ class Liquidity(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     LIQUIDITY_UNSPECIFIED: _ClassVar[Liquidity]
     LIQUIDITY_MAKER: _ClassVar[Liquidity]
     LIQUIDITY_TAKER: _ClassVar[Liquidity]
+
+class ParentStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PARENT_STATUS_UNSPECIFIED: _ClassVar[ParentStatus]
+    PARENT_STATUS_SCHEDULED: _ClassVar[ParentStatus]
+    PARENT_STATUS_WORKING: _ClassVar[ParentStatus]
+    PARENT_STATUS_PAUSED: _ClassVar[ParentStatus]
+    PARENT_STATUS_CANCELING: _ClassVar[ParentStatus]
+    PARENT_STATUS_COMPLETED: _ClassVar[ParentStatus]
+    PARENT_STATUS_CANCELED: _ClassVar[ParentStatus]
+    PARENT_STATUS_EXPIRED: _ClassVar[ParentStatus]
+    PARENT_STATUS_FAILED: _ClassVar[ParentStatus]
 ORDER_TYPE_UNSPECIFIED: OrderType
 ORDER_TYPE_MARKET: OrderType
 ORDER_TYPE_LIMIT: OrderType
@@ -88,6 +100,15 @@ ORDER_EVENT_KIND_FILLED: OrderEventKind
 LIQUIDITY_UNSPECIFIED: Liquidity
 LIQUIDITY_MAKER: Liquidity
 LIQUIDITY_TAKER: Liquidity
+PARENT_STATUS_UNSPECIFIED: ParentStatus
+PARENT_STATUS_SCHEDULED: ParentStatus
+PARENT_STATUS_WORKING: ParentStatus
+PARENT_STATUS_PAUSED: ParentStatus
+PARENT_STATUS_CANCELING: ParentStatus
+PARENT_STATUS_COMPLETED: ParentStatus
+PARENT_STATUS_CANCELED: ParentStatus
+PARENT_STATUS_EXPIRED: ParentStatus
+PARENT_STATUS_FAILED: ParentStatus
 
 class OrderEvent(_message.Message):
     __slots__ = ("instrument", "strategy", "client_id", "kind", "reason", "status", "side", "order_type", "price", "quantity", "filled", "reduce_only", "ts_event_ns", "ts_recv_ns")
@@ -184,3 +205,31 @@ class Pnl(_message.Message):
     funding: str
     ts_ns: int
     def __init__(self, strategy: _Optional[str] = ..., equity: _Optional[str] = ..., realized: _Optional[str] = ..., unrealized: _Optional[str] = ..., fees: _Optional[str] = ..., funding: _Optional[str] = ..., ts_ns: _Optional[int] = ...) -> None: ...
+
+class ParentOrder(_message.Message):
+    __slots__ = ("strategy", "parent_id", "algo", "instrument", "side", "status", "quantity", "filled", "size_precision", "children", "reason", "ts_ns")
+    STRATEGY_FIELD_NUMBER: _ClassVar[int]
+    PARENT_ID_FIELD_NUMBER: _ClassVar[int]
+    ALGO_FIELD_NUMBER: _ClassVar[int]
+    INSTRUMENT_FIELD_NUMBER: _ClassVar[int]
+    SIDE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    FILLED_FIELD_NUMBER: _ClassVar[int]
+    SIZE_PRECISION_FIELD_NUMBER: _ClassVar[int]
+    CHILDREN_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    TS_NS_FIELD_NUMBER: _ClassVar[int]
+    strategy: str
+    parent_id: int
+    algo: str
+    instrument: _common_pb2.InstrumentRef
+    side: _common_pb2.Side
+    status: ParentStatus
+    quantity: int
+    filled: int
+    size_precision: int
+    children: int
+    reason: str
+    ts_ns: int
+    def __init__(self, strategy: _Optional[str] = ..., parent_id: _Optional[int] = ..., algo: _Optional[str] = ..., instrument: _Optional[_Union[_common_pb2.InstrumentRef, _Mapping]] = ..., side: _Optional[_Union[_common_pb2.Side, str]] = ..., status: _Optional[_Union[ParentStatus, str]] = ..., quantity: _Optional[int] = ..., filled: _Optional[int] = ..., size_precision: _Optional[int] = ..., children: _Optional[int] = ..., reason: _Optional[str] = ..., ts_ns: _Optional[int] = ...) -> None: ...

@@ -199,6 +199,25 @@ impl Encoder {
                 ("heartbeat".into(), Body::Heartbeat(body))
             }
             EngineEvent::Metrics(metrics) => ("metrics".into(), Body::Metrics(*metrics)),
+            EngineEvent::Parent(update) => {
+                let strategy_name = names.strategy(update.strategy);
+                let topic = format!("parent.{strategy_name}");
+                let body = proto::ParentOrder {
+                    strategy: strategy_name,
+                    parent_id: update.parent_id,
+                    algo: update.algo.to_owned(),
+                    instrument: names.instrument(update.instrument),
+                    side: side(update.side) as i32,
+                    status: update.status as i32,
+                    quantity: update.quantity.0,
+                    filled: update.filled.0,
+                    size_precision: u32::from(update.size_precision),
+                    children: update.children,
+                    reason: update.reason.unwrap_or_default(),
+                    ts_ns: update.ts.0,
+                };
+                (topic, Body::Parent(body))
+            }
         }
     }
 

@@ -4,8 +4,8 @@
 //! ([`crate::Names`]) and values into protobuf. Prices and sizes stay fixed-point mantissas end to end.
 
 use ferrotrade_model::{
-    ClientOrderId, Fill, InstrumentIndex, Level, Money, OrderEvent, OrderRequest, OrderStatus, Quantity, Quote,
-    RejectReason, Trade, UnixNanos,
+    ClientOrderId, Fill, InstrumentIndex, Level, Money, OrderEvent, OrderRequest, OrderSide, OrderStatus, Quantity,
+    Quote, RejectReason, Trade, UnixNanos,
 };
 
 use crate::proto;
@@ -232,6 +232,37 @@ pub enum EngineEvent {
     },
     /// The engine's figures (built once per metrics period, off the hot path).
     Metrics(Box<proto::Metrics>),
+    /// A parent order of an execution algorithm was accepted or changed status (rare: boxed).
+    Parent(Box<ParentUpdate>),
+}
+
+/// A parent order's state, as published on `parent.<strategy>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParentUpdate {
+    /// Owner.
+    pub strategy: u16,
+    /// Its id (dense per strategy, from 1).
+    pub parent_id: u64,
+    /// The algorithm (`"twap"`).
+    pub algo: &'static str,
+    /// The primary instrument.
+    pub instrument: InstrumentIndex,
+    /// Buy or sell.
+    pub side: OrderSide,
+    /// Status now.
+    pub status: proto::ParentStatus,
+    /// Quantity and filled quantity, mantissas at `size_precision` decimals.
+    pub quantity: Quantity,
+    /// Filled so far.
+    pub filled: Quantity,
+    /// Decimals of the two quantities.
+    pub size_precision: u8,
+    /// Children sent so far.
+    pub children: u32,
+    /// Why it failed or expired.
+    pub reason: Option<String>,
+    /// Engine time.
+    pub ts: UnixNanos,
 }
 
 #[cfg(test)]

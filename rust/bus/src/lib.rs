@@ -49,7 +49,7 @@ pub use config::BusConfig;
 pub use control::{ControlRequest, command_name};
 pub use encode::{Encoder, Names};
 pub use error::BusError;
-pub use event::{BookTop, EngineEvent, MAX_BOOK_DEPTH, MarketEvent, NO_STRATEGY, PnlValues, SignalName};
+pub use event::{BookTop, EngineEvent, MAX_BOOK_DEPTH, MarketEvent, NO_STRATEGY, ParentUpdate, PnlValues, SignalName};
 pub use prometheus::render_metrics;
 pub use publisher::{Bus, BusHandle, BusStats, Endpoints};
 pub use queue::{BusReceiver, BusSender, bus_queue};

@@ -73,6 +73,14 @@ pub trait Context {
         false
     }
 
+    /// Publishes a parent order as it stands to the monitoring bus (`parent.<strategy>`), when the engine
+    /// runs one: the algorithms' host calls it when a parent is accepted and at every status change.
+    /// Returns whether it was published; the default (backtests) publishes nothing.
+    fn publish_algo(&mut self, view: &AlgoView) -> bool {
+        let _ = view;
+        false
+    }
+
     /// The maker and taker fee rates of `instrument`, when the engine knows them (the simulated venue's,
     /// or the configuration's in live runs). Routing uses the taker rate.
     fn fee_rates(&self, instrument: InstrumentIndex) -> Option<(FeeRate, FeeRate)> {

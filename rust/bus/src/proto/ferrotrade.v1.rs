@@ -249,6 +249,42 @@ pub struct Pnl {
     #[prost(uint64, tag = "7")]
     pub ts_ns: u64,
 }
+/// A parent order of an execution algorithm (TWAP, VWAP, POV, iceberg, chase, route), published when it is
+/// accepted and at every status change. Its children are ordinary orders (`order.*`, `fill.*` topics).
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ParentOrder {
+    #[prost(string, tag = "1")]
+    pub strategy: ::prost::alloc::string::String,
+    /// Dense per strategy, from 1.
+    #[prost(uint64, tag = "2")]
+    pub parent_id: u64,
+    /// `twap`, `vwap`, `pov`, `iceberg`, `chase` or `route`.
+    #[prost(string, tag = "3")]
+    pub algo: ::prost::alloc::string::String,
+    /// The primary instrument (a routed parent trades on several).
+    #[prost(message, optional, tag = "4")]
+    pub instrument: ::core::option::Option<InstrumentRef>,
+    #[prost(enumeration = "Side", tag = "5")]
+    pub side: i32,
+    #[prost(enumeration = "ParentStatus", tag = "6")]
+    pub status: i32,
+    /// Quantity and filled quantity as mantissas at `size_precision` decimals (a routed parent counts in its
+    /// finest venue's precision).
+    #[prost(sint64, tag = "7")]
+    pub quantity: i64,
+    #[prost(sint64, tag = "8")]
+    pub filled: i64,
+    #[prost(uint32, tag = "9")]
+    pub size_precision: u32,
+    /// Children sent so far.
+    #[prost(uint32, tag = "10")]
+    pub children: u32,
+    /// Why it failed or expired.
+    #[prost(string, tag = "11")]
+    pub reason: ::prost::alloc::string::String,
+    #[prost(uint64, tag = "12")]
+    pub ts_ns: u64,
+}
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
 #[repr(i32)]
 pub enum OrderType {
@@ -433,6 +469,58 @@ impl Liquidity {
             "LIQUIDITY_UNSPECIFIED" => Some(Self::Unspecified),
             "LIQUIDITY_MAKER" => Some(Self::Maker),
             "LIQUIDITY_TAKER" => Some(Self::Taker),
+            _ => None,
+        }
+    }
+}
+/// Where a parent order of an execution algorithm is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum ParentStatus {
+    Unspecified = 0,
+    /// Accepted, its start time not reached yet.
+    Scheduled = 1,
+    Working = 2,
+    /// Paused by its strategy: children canceled, nothing sent.
+    Paused = 3,
+    /// Its children are being canceled before it ends.
+    Canceling = 4,
+    Completed = 5,
+    Canceled = 6,
+    Expired = 7,
+    /// Stopped by a risk denial or a venue rejection (`reason`).
+    Failed = 8,
+}
+impl ParentStatus {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Unspecified => "PARENT_STATUS_UNSPECIFIED",
+            Self::Scheduled => "PARENT_STATUS_SCHEDULED",
+            Self::Working => "PARENT_STATUS_WORKING",
+            Self::Paused => "PARENT_STATUS_PAUSED",
+            Self::Canceling => "PARENT_STATUS_CANCELING",
+            Self::Completed => "PARENT_STATUS_COMPLETED",
+            Self::Canceled => "PARENT_STATUS_CANCELED",
+            Self::Expired => "PARENT_STATUS_EXPIRED",
+            Self::Failed => "PARENT_STATUS_FAILED",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "PARENT_STATUS_UNSPECIFIED" => Some(Self::Unspecified),
+            "PARENT_STATUS_SCHEDULED" => Some(Self::Scheduled),
+            "PARENT_STATUS_WORKING" => Some(Self::Working),
+            "PARENT_STATUS_PAUSED" => Some(Self::Paused),
+            "PARENT_STATUS_CANCELING" => Some(Self::Canceling),
+            "PARENT_STATUS_COMPLETED" => Some(Self::Completed),
+            "PARENT_STATUS_CANCELED" => Some(Self::Canceled),
+            "PARENT_STATUS_EXPIRED" => Some(Self::Expired),
+            "PARENT_STATUS_FAILED" => Some(Self::Failed),
             _ => None,
         }
     }
@@ -755,7 +843,7 @@ pub struct Envelope {
     /// When the publisher sent it.
     #[prost(uint64, tag = "3")]
     pub ts_ns: u64,
-    #[prost(oneof = "envelope::Body", tags = "4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14")]
+    #[prost(oneof = "envelope::Body", tags = "4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15")]
     pub body: ::core::option::Option<envelope::Body>,
 }
 /// Nested message and enum types in `Envelope`.
@@ -784,5 +872,7 @@ pub mod envelope {
         Metrics(super::Metrics),
         #[prost(message, tag = "14")]
         Heartbeat(super::Heartbeat),
+        #[prost(message, tag = "15")]
+        Parent(super::ParentOrder),
     }
 }

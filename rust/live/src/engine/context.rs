@@ -106,6 +106,10 @@ impl Context for LiveContext<'_> {
         self.core.publish_signal(self.strategy, name, instrument, value)
     }
 
+    fn publish_algo(&mut self, view: &ferrotrade_strategy::algo::AlgoView) -> bool {
+        self.core.publish_parent(self.strategy, view)
+    }
+
     fn fee_rates(&self, instrument: InstrumentIndex) -> Option<(ferrotrade_model::FeeRate, ferrotrade_model::FeeRate)> {
         self.core.fees.get(instrument.get()).copied()
     }

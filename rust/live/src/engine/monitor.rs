@@ -159,6 +159,39 @@ impl LiveCore {
         true
     }
 
+    /// Publishes a parent order of `strategy`'s execution algorithms as it stands (accepted, or a status
+    /// change); false without a bus.
+    pub(crate) fn publish_parent(&mut self, strategy: u16, view: &ferrotrade_strategy::algo::AlgoView) -> bool {
+        let Some(bus) = self.bus.as_mut() else { return false };
+        use ferrotrade_bus::proto::ParentStatus as Wire;
+        use ferrotrade_oms::ParentStatus;
+        let status = match view.status {
+            ParentStatus::Scheduled => Wire::Scheduled,
+            ParentStatus::Working => Wire::Working,
+            ParentStatus::Paused => Wire::Paused,
+            ParentStatus::Canceling => Wire::Canceling,
+            ParentStatus::Completed => Wire::Completed,
+            ParentStatus::Canceled => Wire::Canceled,
+            ParentStatus::Expired => Wire::Expired,
+            ParentStatus::Failed => Wire::Failed,
+        };
+        bus.event(EngineEvent::Parent(Box::new(ferrotrade_bus::ParentUpdate {
+            strategy,
+            parent_id: view.id.0,
+            algo: view.algo.as_str(),
+            instrument: view.instrument,
+            side: view.side,
+            status,
+            quantity: view.quantity,
+            filled: view.filled,
+            size_precision: view.size_precision,
+            children: view.children,
+            reason: view.reason.clone(),
+            ts: self.now,
+        })));
+        true
+    }
+
     /// The top `depth` levels of a book.
     pub(crate) fn book_top(
         &self,

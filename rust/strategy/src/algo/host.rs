@@ -58,6 +58,13 @@ impl Host<'_> {
 
     fn deliver(&mut self, ctx: &mut dyn Context) -> StrategyResult {
         while let Some(event) = self.exec.events.pop_front() {
+            if let Some(mut view) = self.exec.view(event.parent) {
+                // As of the event (a later one in the same callback may have moved the parent on).
+                view.status = event.status;
+                view.filled = event.filled;
+                view.reason.clone_from(&event.reason);
+                ctx.publish_algo(&view);
+            }
             let mut algo_ctx = AlgoCtx { ctx, exec: &mut self.exec };
             self.inner.on_algo(&mut algo_ctx, &event)?;
         }
@@ -269,7 +276,15 @@ impl Context for AlgoCtx<'_> {
     }
 
     fn submit_algo(&mut self, order: &AlgoOrder) -> Result<ParentId, AlgoRefusal> {
-        self.exec.submit(self.ctx, order)
+        let id = self.exec.submit(self.ctx, order)?;
+        if let Some(view) = self.exec.view(id) {
+            self.ctx.publish_algo(&view);
+        }
+        Ok(id)
+    }
+
+    fn publish_algo(&mut self, view: &AlgoView) -> bool {
+        self.ctx.publish_algo(view)
     }
 
     fn algo(&self, id: ParentId) -> Option<AlgoView> {
