@@ -27,7 +27,9 @@ def catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def route(catalog: Path, fees: dict[str, float], quantity: float = 3.0) -> ft.backtest.BacktestResult:
+def route(
+    catalog: Path, fees: dict[str, float], quantity: float = 3.0, risk: dict[str, Any] | None = None
+) -> ft.backtest.BacktestResult:
     order: dict[str, Any] = {
         "algo": "route",
         "instrument": USDM,
@@ -39,6 +41,7 @@ def route(catalog: Path, fees: dict[str, float], quantity: float = 3.0) -> ft.ba
     }
     config = {
         "backtest": {"catalog": str(catalog), "initial_equity": 10_000_000},
+        "risk": risk or {},
         "strategy": [{"kind": "execution", "name": "router", "orders": [order]}],
     }
     return ft.backtest.run(config)
@@ -73,3 +76,22 @@ def test_a_venue_made_expensive_by_its_fee_is_not_used(catalog: Path) -> None:
     first = cheap_spot.children.row(0, named=True)
     assert first["instrument"] == SPOT
     assert "0.00 bps" in first["note"]
+
+
+def test_a_venue_whose_limit_denies_its_child_leaves_the_route(catalog: Path) -> None:
+    # Spot is the cheaper venue (no fee), but its position limit is 1 BTC: its child of more is denied,
+    # spot leaves the route with the reason, and USD-M takes the rest.
+    limits = {"instruments": {SPOT: {"max_position": 1}}}
+    result = route(catalog, {USDM: 0.0005, SPOT: 0.0}, quantity=4.0, risk=limits)
+    parent = result.parents.row(0, named=True)
+    assert parent["status"] == "completed", parent
+    assert parent["filled"] == pytest.approx(4.0)
+    notes = result.children.filter(pl.col("instrument") == SPOT)["note"].to_list()
+    assert any(
+        "denied by the risk chain (max_position): the venue leaves the route" in note for note in notes
+    )
+    spot_filled = result.fills.filter(pl.col("instrument") == SPOT)["quantity"].sum()
+    assert spot_filled <= 1.0
+    assert result.fills.filter(pl.col("instrument") == USDM)["quantity"].sum() == pytest.approx(
+        4.0 - spot_filled
+    )

@@ -18,7 +18,7 @@ use super::order::{
     AlgoKind, AlgoOrder, AlgoRefusal, ChildStyle, Params, Peg, Spec, mid_f64, min_notional_f64, notional_f64, resolve,
 };
 use super::records::{AlgoRecords, ChildRecord, ParentRecord};
-use super::route::allocate;
+use super::route::{RouteLeg, allocate};
 use crate::context::{Context, TimerId};
 use crate::subscription::{DataKind, Subscription};
 
@@ -122,6 +122,8 @@ struct Parent {
     final_sent: bool,
     /// `route`: sweeps sent.
     sweeps: u32,
+    /// `route`: legs dropped after the risk chain denied their child.
+    dropped: Vec<bool>,
     timer_at: u64,
 }
 
@@ -226,6 +228,10 @@ impl Exec {
         let spec = resolve(order, ctx, &|index| books.get(index.get()).copied().unwrap_or(false), &|index| {
             trades.get(index.get()).copied().unwrap_or(false)
         })?;
+        let spec_params_len = match &spec.params {
+            Params::Route { legs } => Some(legs.len()),
+            _ => None,
+        };
         let id = ParentId(self.parents.len() as u64 + 1);
         let index = self.parents.len();
         let quantity = spec.quantity;
@@ -245,6 +251,10 @@ impl Exec {
             market_notional: 0.0,
             final_sent: false,
             sweeps: 0,
+            dropped: match &spec_params_len {
+                Some(len) => vec![false; *len],
+                None => Vec::new(),
+            },
             timer_at: 0,
         });
         self.active.push(index);
@@ -365,6 +375,33 @@ impl Exec {
             OrderEventKind::Denied(RejectReason::RateLimit) => {
                 ended(self, slot);
                 self.drive(ctx, index, Wake::ChildEnded);
+            }
+            OrderEventKind::Denied(reason) if !self.parents[index].dropped.is_empty() => {
+                // Routing respects each venue's limits: a venue whose child is denied leaves the route,
+                // the rest goes to the others (one more sweep), and the parent fails only without venues.
+                let leg = self.parents[index].children[slot].leg;
+                ended(self, slot);
+                let parent = &mut self.parents[index];
+                parent.dropped[leg] = true;
+                parent.sweeps = 0;
+                let all_dropped = parent.dropped.iter().all(|dropped| *dropped);
+                if let Some(child) =
+                    self.records.children.iter_mut().rev().find(|child| child.client_id == event.client_id)
+                {
+                    child
+                        .note
+                        .push_str(&format!(" -- denied by the risk chain ({reason}): the venue leaves the route"));
+                }
+                if all_dropped {
+                    self.close(
+                        ctx,
+                        index,
+                        ParentStatus::Failed,
+                        Some(format!("the risk chain denied a child on every venue (last: {reason})")),
+                    );
+                } else {
+                    self.drive(ctx, index, Wake::ChildEnded);
+                }
             }
             OrderEventKind::Denied(reason) => {
                 ended(self, slot);
@@ -694,10 +731,17 @@ impl Exec {
                     );
                     return;
                 }
-                let slices = allocate(&legs, |leg| ctx.book(leg), parent.spec.side, parent.fills.remaining());
+                let (usable, positions): (Vec<RouteLeg>, Vec<usize>) = legs
+                    .iter()
+                    .enumerate()
+                    .filter(|(position, _)| !parent.dropped.get(*position).copied().unwrap_or(false))
+                    .map(|(position, leg)| (leg.clone(), position))
+                    .unzip();
+                let slices = allocate(&usable, |leg| ctx.book(leg), parent.spec.side, parent.fills.remaining());
                 let side = parent.spec.side;
                 let mut sent = false;
-                for slice in slices {
+                for mut slice in slices {
+                    slice.leg = positions[slice.leg];
                     let leg = &legs[slice.leg];
                     if slice.quantity.0 == 0 {
                         continue;

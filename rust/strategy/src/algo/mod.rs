@@ -37,8 +37,10 @@
 //!   strategy's `on_fill` (its position is the strategy's). `ctx.open_orders` and `cancel_all` of the
 //!   strategy leave children alone; `cancel_algo` cancels them. A parent's life is told through
 //!   [`Strategy::on_algo`].
-//! - A child denied by the risk chain fails its parent with the reason (a rate limit only delays it); a
-//!   venue rejection fails it too. Nothing is retried silently.
+//! - A child denied by the risk chain fails its parent with the reason (a rate limit only delays it);
+//!   a routed parent instead drops that venue from the route, says so in the child's note, and sends the
+//!   rest to the other venues (failing only when no venue is left). A venue rejection fails the parent.
+//!   Nothing is retried silently.
 //! - Timer ids with the top bit set belong to the algorithms; a strategy that sets one is stopped with an
 //!   error.
 //!
