@@ -405,6 +405,49 @@ fn chase_reprices_by_amend_and_crosses_after_its_timeout() {
 }
 
 #[test]
+fn a_chase_crosses_once_the_market_runs_away_from_its_peg() {
+    // Pegged 50 ticks (5 USDT) behind the touch, the chase rarely fills passively; with urgency it crosses
+    // by amend once the touch has run 5 ticks away from where it started.
+    let chase = |side: &str, urgency: &str| {
+        let text = format!(
+            r#"
+            algo = "chase"
+            instrument = "binance-usdm.BTCUSDT"
+            side = "{side}"
+            quantity = 0.3
+            peg = "touch"
+            offset_ticks = -50
+            {urgency}
+        "#
+        );
+        run(vec![execution(&[&text])], None)
+    };
+    let mut crossed = 0;
+    for (side, sign) in [("buy", 1), ("sell", -1)] {
+        let plain = chase(side, "");
+        let urgent = chase(side, "cross_after_ticks = 5");
+        let finished = |output: &BacktestOutput| parent(output).finished_at.map_or(u64::MAX, |at| at.0);
+        assert!(finished(&urgent) <= finished(&plain), "{side}: urgency made it later");
+        let child = &records(&urgent).children[0];
+        if !child.note.contains("crossed by amend after the market ran away") {
+            continue;
+        }
+        crossed += 1;
+        // Amended from 50 ticks behind the touch to the far touch, at least 5 ticks beyond the start.
+        let order =
+            urgent.orders.iter().map(|(_, order)| order).find(|order| order.client_id == child.client_id).unwrap();
+        assert!(
+            sign * (order.request.price.0 - child.price.0) >= 56,
+            "{side}: {:?} -> {:?}",
+            child.price,
+            order.request.price
+        );
+        assert_eq!(parent(&urgent).status, ParentStatus::Completed);
+    }
+    assert!(crossed >= 1, "the touch ran 5 ticks away on neither side in six minutes");
+}
+
+#[test]
 fn a_paused_parent_sends_nothing_until_resumed() {
     let (strategy, log) = scripted(
         r#"

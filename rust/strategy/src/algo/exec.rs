@@ -124,6 +124,11 @@ struct Parent {
     sweeps: u32,
     /// `route`: legs dropped after the risk chain denied their child.
     dropped: Vec<bool>,
+    /// `chase`: the first peg price, and whether the market ran far enough from it to cross.
+    anchor: Option<i64>,
+    urged: bool,
+    /// `chase`: its working child was amended across the spread (noted once in the child's record).
+    crossed: bool,
     timer_at: u64,
 }
 
@@ -255,6 +260,9 @@ impl Exec {
                 Some(len) => vec![false; *len],
                 None => Vec::new(),
             },
+            anchor: None,
+            urged: false,
+            crossed: false,
             timer_at: 0,
         });
         self.active.push(index);
@@ -676,41 +684,57 @@ impl Exec {
                 let note = format!("showing {}", size.display(precisions(ctx, parent.spec.instrument).1));
                 self.send(ctx, index, 0, request, 0, note);
             }
-            Params::Chase { peg, offset_ticks, reprice_ticks, cross_at } => {
-                let crossing = cross_at.is_some_and(|at| now >= at);
+            Params::Chase { peg, offset_ticks, reprice_ticks, cross_at, cross_after_ticks } => {
+                let timed_out = cross_at.is_some_and(|at| now >= at);
                 self.arm(ctx, index, cross_at.filter(|at| *at > now).or(end));
+                let instrument = self.parents[index].spec.instrument;
+                let side = self.parents[index].spec.side;
+                let limit = self.parents[index].spec.limit;
+                let tick = ctx.instruments()[instrument.get()].tick_size.0.max(1);
+                // Urgency: how far the peg ran from where the chase started, against us.
+                if let (Some(ticks), Some(near)) =
+                    (cross_after_ticks, peg_price(ctx, instrument, side, peg, offset_ticks, None))
+                {
+                    let parent = &mut self.parents[index];
+                    let anchor = *parent.anchor.get_or_insert(near.0);
+                    let away = if side == OrderSide::Buy { near.0 - anchor } else { anchor - near.0 };
+                    parent.urged |= away >= ticks * tick;
+                }
                 let parent = &self.parents[index];
-                let instrument = parent.spec.instrument;
-                let Some(price) = peg_price(
-                    ctx,
-                    instrument,
-                    parent.spec.side,
-                    if crossing { Peg::Far } else { peg },
-                    offset_ticks,
-                    parent.spec.limit,
-                ) else {
+                let crossing = timed_out || parent.urged;
+                let Some(price) =
+                    peg_price(ctx, instrument, side, if crossing { Peg::Far } else { peg }, offset_ticks, limit)
+                else {
                     return;
                 };
                 match parent.children.first().copied() {
                     None if wake.may_send() => {
                         let request =
                             OrderRequest::limit(instrument, parent.spec.side, price, parent.fills.remaining());
-                        let note = if crossing {
-                            "crossing after the timeout".to_owned()
-                        } else {
-                            format!("pegged to {peg:?}")
+                        let note = match (timed_out, parent.urged) {
+                            (true, _) => "crossing after the timeout".to_owned(),
+                            (false, true) => "crossing: the market ran away from the peg".to_owned(),
+                            (false, false) => format!("pegged to {peg:?}"),
                         };
                         self.send(ctx, index, 0, request, 0, note);
                     }
                     None => {}
                     Some(working) => {
-                        let tick = ctx.instruments()[instrument.get()].tick_size.0.max(1);
                         if !working.amend_sent
                             && !working.cancel_sent
                             && (price.0 - working.price.0).abs() >= reprice_ticks * tick
                         {
                             ctx.amend(working.id, price, working.quantity);
                             self.parents[index].children[0].amend_sent = true;
+                            if crossing && !self.parents[index].crossed {
+                                self.parents[index].crossed = true;
+                                let why = if timed_out { "the timeout" } else { "the market ran away from the peg" };
+                                if let Some(child) =
+                                    self.records.children.iter_mut().rev().find(|child| child.client_id == working.id)
+                                {
+                                    child.note.push_str(&format!(" -- crossed by amend after {why}"));
+                                }
+                            }
                         }
                     }
                 }

@@ -12,7 +12,7 @@
 //! | `vwap` | children every `interval_s` whose sizes follow a volume profile over the UTC day (`profile`: weights of equal buckets, computed from the catalog's trades by `ft.execution.volume_profile`) |
 //! | `pov` | a target share `rate` of the market volume printed since start, in children of `min_child..=max_child` |
 //! | `iceberg` | a resting limit at `limit_price` showing at most `display`, refilled when a child fills |
-//! | `chase` | one limit pegged to the touch (`peg = "touch"`), the mid or the far touch plus `offset_ticks`, re-priced by amend when the peg moves `reprice_ticks` away; crosses the spread after `cross_after_s` |
+//! | `chase` | one limit pegged to the touch (`peg = "touch"`), the mid or the far touch plus `offset_ticks`, re-priced by amend when the peg moves `reprice_ticks` away; crosses the spread after `cross_after_s`, or once the market has run `cross_after_ticks` away from where the chase started (urgency) |
 //! | `route` | smart order routing: takes liquidity across the books of `venues` (the same underlying on several venues) by best effective price after taker fees, each child on tick, lot and min notional |
 //!
 //! Every algorithm takes `limit_price` (a buy never pays more, a sell never receives less), a start

@@ -169,6 +169,10 @@ pub struct AlgoOrder {
     /// `chase`: after this many seconds, peg to the far touch (cross the spread).
     #[serde(default)]
     pub cross_after_s: Option<Decimal>,
+    /// `chase`, urgency: once the peg has run this many ticks away from where the chase started (a buy's
+    /// bid rising, a sell's ask falling), stop chasing and cross for the rest.
+    #[serde(default)]
+    pub cross_after_ticks: Option<i64>,
     /// `route`: the instruments to route across (`instrument` is added when missing).
     #[serde(default)]
     pub venues: Option<Vec<String>>,
@@ -180,7 +184,7 @@ pub struct AlgoOrder {
 impl AlgoOrder {
     /// The keys this order sets that `algo` does not use.
     fn foreign_keys(&self) -> Vec<&'static str> {
-        let set: [(&'static str, bool, &[AlgoKind]); 17] = {
+        let set: [(&'static str, bool, &[AlgoKind]); 18] = {
             use AlgoKind::{Chase, Iceberg, Pov, Route, Twap, Vwap};
             [
                 ("slices", self.slices.is_some(), &[Twap]),
@@ -198,6 +202,7 @@ impl AlgoOrder {
                 ("offset_ticks", self.offset_ticks.is_some(), &[Chase]),
                 ("reprice_ticks", self.reprice_ticks.is_some(), &[Chase]),
                 ("cross_after_s", self.cross_after_s.is_some(), &[Chase]),
+                ("cross_after_ticks", self.cross_after_ticks.is_some(), &[Chase]),
                 ("venues", self.venues.is_some(), &[Route]),
                 ("taker_fees", self.taker_fees.is_some(), &[Route]),
             ]
@@ -237,7 +242,7 @@ pub(crate) enum Params {
     Scheduled { schedule: Schedule, child: ChildStyle, complete: bool },
     Pov { rate: f64, min_child: Quantity, max_child: Quantity, child: ChildStyle },
     Iceberg { display: Quantity },
-    Chase { peg: Peg, offset_ticks: i64, reprice_ticks: i64, cross_at: Option<u64> },
+    Chase { peg: Peg, offset_ticks: i64, reprice_ticks: i64, cross_at: Option<u64>, cross_after_ticks: Option<i64> },
     Route { legs: Vec<RouteLeg> },
 }
 
@@ -549,12 +554,16 @@ pub(crate) fn resolve(
                 .map(|value| seconds("cross_after_s", value))
                 .transpose()?
                 .map(|after| start + after);
+            if order.cross_after_ticks.is_some_and(|ticks| ticks < 1) {
+                return Err(AlgoRefusal::new("cross_after_ticks", "must be at least 1"));
+            }
             check_child("quantity", quantity, "the order")?;
             Params::Chase {
                 peg: order.peg.unwrap_or_default(),
                 offset_ticks: order.offset_ticks.unwrap_or(0),
                 reprice_ticks,
                 cross_at,
+                cross_after_ticks: order.cross_after_ticks,
             }
         }
         AlgoKind::Route => {
