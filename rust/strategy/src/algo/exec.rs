@@ -718,25 +718,24 @@ impl Exec {
                         };
                         self.send(ctx, index, 0, request, 0, note);
                     }
-                    None => {}
-                    Some(working) => {
+                    Some(working)
                         if !working.amend_sent
                             && !working.cancel_sent
-                            && (price.0 - working.price.0).abs() >= reprice_ticks * tick
-                        {
-                            ctx.amend(working.id, price, working.quantity);
-                            self.parents[index].children[0].amend_sent = true;
-                            if crossing && !self.parents[index].crossed {
-                                self.parents[index].crossed = true;
-                                let why = if timed_out { "the timeout" } else { "the market ran away from the peg" };
-                                if let Some(child) =
-                                    self.records.children.iter_mut().rev().find(|child| child.client_id == working.id)
-                                {
-                                    child.note.push_str(&format!(" -- crossed by amend after {why}"));
-                                }
+                            && (price.0 - working.price.0).abs() >= reprice_ticks * tick =>
+                    {
+                        ctx.amend(working.id, price, working.quantity);
+                        self.parents[index].children[0].amend_sent = true;
+                        if crossing && !self.parents[index].crossed {
+                            self.parents[index].crossed = true;
+                            let why = if timed_out { "the timeout" } else { "the market ran away from the peg" };
+                            if let Some(child) =
+                                self.records.children.iter_mut().rev().find(|child| child.client_id == working.id)
+                            {
+                                child.note.push_str(&format!(" -- crossed by amend after {why}"));
                             }
                         }
                     }
+                    None | Some(_) => {}
                 }
             }
             Params::Route { legs } => {
