@@ -277,26 +277,14 @@ fn time(key: &'static str, text: &str) -> Result<u64, AlgoRefusal> {
         .ok_or_else(|| AlgoRefusal::new(key, format!("{text:?} is not a UTC date or time (2024-08-08T00:10:00Z)")))
 }
 
-/// `value` in `instrument`'s size units, on lot.
+/// `value` in `instrument`'s size units, positive and on lot (the built-in strategies' conversion).
 pub(crate) fn quantity_of(key: &'static str, value: Decimal, instrument: &Instrument) -> Result<Quantity, AlgoRefusal> {
-    let mantissa = value
-        .to_fixed(instrument.size_precision)
-        .map_err(|_| AlgoRefusal::new(key, format!("{value} has more decimals than {} allows", instrument.id)))?;
-    if mantissa <= 0 {
+    let quantity = crate::builtin::to_quantity(key, value, instrument)
+        .map_err(|error| AlgoRefusal::new(error.key, error.message))?;
+    if quantity.0 <= 0 {
         return Err(AlgoRefusal::new(key, format!("must be positive, got {value}")));
     }
-    let lot = instrument.lot_size.0.max(1);
-    if mantissa % lot != 0 {
-        return Err(AlgoRefusal::new(
-            key,
-            format!(
-                "{value} is not a multiple of the lot size {} of {}",
-                instrument.lot_size.display(instrument.size_precision),
-                instrument.id
-            ),
-        ));
-    }
-    Ok(Quantity(mantissa))
+    Ok(quantity)
 }
 
 fn price_of(key: &'static str, value: Decimal, instrument: &Instrument) -> Result<Price, AlgoRefusal> {
