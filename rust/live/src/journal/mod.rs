@@ -178,13 +178,16 @@ impl Journal {
         self.append(&Record::event(instrument, event), is_fill)
     }
 
-    /// Writes the records appended since the last commit with one `write` call, then syncs per the
-    /// policy: everything written (`every`), or everything written once a fill is among it (`fills`).
+    /// Copies the records appended since the last commit into the file, then syncs per the policy:
+    /// everything written (`every`), or everything written once a fill is among it (`fills`); last,
+    /// faults in the pages the next records will land in (off the order path: see `log`).
     ///
     /// # Errors
     /// [`LiveError::Journal`] when the write or the fsync fails.
     pub fn commit(&mut self) -> Result<(), LiveError> {
         self.write_pending()?;
+        // The next records' pages, faulted in here rather than on an order's path.
+        self.log.prepare().map_err(|error| journal_error(&self.path, error))?;
         let sync = match self.fsync {
             FsyncPolicy::Every => self.unsynced,
             FsyncPolicy::Fills => self.unsynced_fill,
