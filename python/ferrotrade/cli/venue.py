@@ -58,6 +58,9 @@ def serve_command(  # noqa: PLR0917 (typer maps each parameter to an option)
     rest_5xx: Annotated[float, typer.Option("--rest-5xx", help="Probability to answer REST with 503.")] = 0.0,
     user_drop: Annotated[float, typer.Option("--user-drop", help="Probability to lose a user push.")] = 0.0,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the fault draws.")] = 0,
+    busy_poll: Annotated[
+        bool, typer.Option("--busy-poll", help="Never sleep between requests (one CPU at 100 %; for benchmarks).")
+    ] = False,
 ) -> None:
     """Serve recorded Binance/Bybit traffic and a matching engine on loopback until Ctrl-C."""
     # The secret comes from the environment only, so it never shows in `ps` or shell history.
@@ -79,6 +82,7 @@ def serve_command(  # noqa: PLR0917 (typer maps each parameter to an option)
             accounts=[(key, secret)] if key and secret else [],
             faults=faults,
             seed=seed,
+            busy_poll=busy_poll,
             on_ready=ready,
         )
     for name, value in sorted(counters.items()):

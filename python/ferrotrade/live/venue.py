@@ -58,6 +58,7 @@ def serve_venue(
     accounts: Iterable[tuple[str, str]] = (),
     faults: VenueFaults | None = None,
     seed: int = 0,
+    busy_poll: bool = False,
     on_ready: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Serve the local venue until Ctrl-C (or the end of the replay when it does not loop).
@@ -76,6 +77,9 @@ def serve_venue(
         Fault injection switches.
     seed : int
         Seed of the fault injection and latency draws.
+    busy_poll : bool
+        Never sleep between requests (one CPU at 100 %): a client's write on loopback then does not pay
+        for waking the venue's thread, as it would not across a network (latency benchmarks).
     on_ready : callable, optional
         Called with ``"host:port"`` once the venue listens.
 
@@ -91,5 +95,6 @@ def serve_venue(
         "accounts": [{"api_key": key, "secret": secret} for key, secret in accounts],
         "faults": asdict(faults or VenueFaults()),
         "seed": seed,
+        "busy_poll": busy_poll,
     }
     return dict(_core.serve_venue(json.dumps(config), on_ready))

@@ -9,10 +9,12 @@
 //! ```sh
 //! cargo build --release -p ferrotrade-live --example latency
 //! perf record -g target/release/examples/latency --speed 20
-//! target/release/examples/latency [--speed max|N] [--repeat N]
+//! target/release/examples/latency [--speed max|N] [--repeat N] [--busy-poll] [--venue-busy-poll] [--cpu N]
 //! ```
 //!
 //! `--speed N` replays at N times the recorded pace (default 20); `max` sends as fast as the engine reads.
+//! `--busy-poll` and `--cpu N` set `[live] busy_poll` and `cpu` (the venue's threads then avoid that CPU);
+//! `--venue-busy-poll` keeps the local venue from sleeping (see `LocalVenueConfig::busy_poll`).
 //! Figures are printed, never asserted.
 
 #[path = "../tests/engine_support/mod.rs"]
@@ -32,13 +34,26 @@ const SECRET: &str = "latencyBenchSecret0000000000000000000000000000000000000000
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut speed = Speed::Realtime(20.0);
     let mut repeat = 1;
+    let (mut busy_poll, mut venue_busy_poll, mut cpu) = (false, false, None::<usize>);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--busy-poll" => busy_poll = true,
+            "--venue-busy-poll" => venue_busy_poll = true,
+            _ => {}
+        }
+        if arg == "--busy-poll" || arg == "--venue-busy-poll" {
+            continue;
+        }
         match (arg.as_str(), args.next()) {
             ("--speed", Some(value)) if value == "max" => speed = Speed::Max,
             ("--speed", Some(value)) => speed = Speed::Realtime(value.parse()?),
             ("--repeat", Some(value)) => repeat = value.parse()?,
-            _ => return Err(format!("usage: latency [--speed max|N] [--repeat N] (got {arg})").into()),
+            ("--cpu", Some(value)) => cpu = Some(value.parse()?),
+            _ => {
+                let usage = "usage: latency [--speed max|N] [--repeat N] [--busy-poll] [--venue-busy-poll] [--cpu N]";
+                return Err(format!("{usage} (got {arg})").into());
+            }
         }
     }
     let dir = std::env::temp_dir().join(format!("ft-latency-{}", std::process::id()));
@@ -47,23 +62,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::write(&keys, format!("api_key = \"{KEY}\"\napi_secret = \"{SECRET}\"\n"))?;
     std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o600))?;
     for round in 0..repeat {
-        let venue = VenueThread::start_with(
-            LocalVenueConfig {
-                replay: vec![data("sessions/binance-usdm/btcusdt_20240808.gz")],
-                accounts: vec![ApiAccount {
-                    api_key: KEY.into(),
-                    secret: Secret::new(SECRET),
-                    ed25519_public_pem: None,
-                }],
-                balances: vec![("USDT".into(), Decimal::parse_str("100000")?)],
-                start_paused: true,
-                speed,
-                ..LocalVenueConfig::default()
-            },
-            Venue::BinanceUsdm,
-        );
+        let venue_config = LocalVenueConfig {
+            replay: vec![data("sessions/binance-usdm/btcusdt_20240808.gz")],
+            accounts: vec![ApiAccount { api_key: KEY.into(), secret: Secret::new(SECRET), ed25519_public_pem: None }],
+            balances: vec![("USDT".into(), Decimal::parse_str("100000")?)],
+            start_paused: true,
+            busy_poll: venue_busy_poll,
+            speed,
+            ..LocalVenueConfig::default()
+        };
+        // Started from a thread kept off the engine's CPU: the venue's threads inherit its CPU set.
+        let venue = std::thread::spawn(move || {
+            if let Some(cpu) = cpu {
+                ferrotrade_live::affinity::avoid_current(cpu).expect("CPU set");
+            }
+            VenueThread::start_with(venue_config, Venue::BinanceUsdm)
+        })
+        .join()
+        .map_err(|_| "the venue did not start")?;
         let run_dir = dir.join(format!("run-{round}"));
-        let config = live_config(&venue, &run_dir, &keys, "requote_threshold_ticks = 1\nmin_requote_interval_ms = 0\n");
+        let mut config =
+            live_config(&venue, &run_dir, &keys, "requote_threshold_ticks = 1\nmin_requote_interval_ms = 0\n");
+        config.live.busy_poll = busy_poll;
+        config.live.cpu = cpu;
         let strategies = market_makers(&config);
         let mut hooks = StopWhenQuiet::after_replay(&venue);
         let report = run(config, strategies, &mut hooks)?;

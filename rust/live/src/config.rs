@@ -12,6 +12,8 @@
 //! journal_fsync = "fills"         # fills | every | never
 //! stale_after_s = 30              # a silent market-data connection is replaced after this
 //! rollover_after_s = 84600        # market-data connections are renewed without a gap (venues cut at 24 h)
+//! busy_poll = false               # true: the engine thread never sleeps (one CPU at 100 %, lower latency)
+//! cpu = 1                         # optional: pin the engine thread to this CPU
 //!
 //! [[venue]]
 //! name = "binance-usdm"           # binance-spot | binance-usdm | bybit-linear | bybit-spot
@@ -174,6 +176,16 @@ pub struct LiveSection {
     /// venue's own 24 h cut (default 84 600, 23.5 h; lower when a proxy on the way cuts sooner).
     #[serde(default = "default_rollover_after_s")]
     pub rollover_after_s: u64,
+    /// The engine thread never sleeps between inputs: it polls its sockets and timers in a loop, so a
+    /// frame is handled as soon as the kernel has it and the hot path stays in the CPU's caches. Costs
+    /// one CPU at 100 % for the whole run (see `benchmarks/live_latency.py` for what it buys). The gateways
+    /// then also warm their order path once a millisecond (sign and encode a request, send nothing).
+    #[serde(default)]
+    pub busy_poll: bool,
+    /// Pins the engine thread to this CPU for the run (its previous CPU set is restored after); in replay
+    /// mode the local venue's threads are kept off it. Linux only.
+    #[serde(default)]
+    pub cpu: Option<usize>,
 }
 
 const fn default_reconcile_every_s() -> u64 {

@@ -12,8 +12,10 @@
 //! - [`gateway`]: where orders go ([`gateway::paper::PaperGateway`] in paper and replay modes).
 //! - [`metrics`]: latency per hot-path stage (frame read -> book -> decision -> risk -> wire).
 //! - [`credentials`]: API keys from the environment or a private key file.
+//! - [`affinity`]: the engine thread pinned to a CPU (`[live] cpu`), helper threads kept off it.
 #![deny(missing_docs)]
 
+pub mod affinity;
 pub mod clock;
 pub mod config;
 pub mod credentials;

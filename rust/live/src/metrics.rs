@@ -8,8 +8,10 @@
 //! | `book_to_decision` | the book was applied | a strategy called `submit`/`cancel`/`amend` |
 //! | `decision_to_risk` | the strategy decided | the risk chain passed the order |
 //! | `risk_to_wire` | risk passed | the order's request was written to its socket (the live gateways' order links: one non-blocking write within `send`), or queued in the simulated venue (paper) |
+//! | `write_call` | the write system call started | it returned: the kernel's part of `risk_to_wire` (live gateways only; on loopback it includes the receiving side's TCP input, and waking the receiver when it sleeps) |
 //! | `engine_to_wire` | the engine started handling the frame | the request written: the handling cost, without the wait |
 //! | `frame_to_wire` | frame read | the request written: the tick-to-trade figure |
+//! | `frame_to_write` | frame read | the write system call started: the tick-to-trade figure without the kernel's part, what the engine itself costs (live gateways only) |
 //!
 //! The wire stages count only orders whose request left within `send`. One that had to wait (no idle
 //! order link, rate-limit pacing) is written later by its task, with no wire time here; the report counts
@@ -27,6 +29,8 @@ use std::time::Instant;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
+pub use crate::gateway::Wire;
+
 /// A stage of the hot path (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(usize)]
@@ -41,22 +45,28 @@ pub enum Stage {
     DecisionToRisk = 3,
     /// Risk passed -> order handed to the socket.
     RiskToWire = 4,
+    /// The write system call of the order's request.
+    WriteCall = 5,
     /// Handling started -> order handed to the socket.
-    EngineToWire = 5,
+    EngineToWire = 6,
     /// Frame read -> order handed to the socket.
-    FrameToWire = 6,
+    FrameToWire = 7,
+    /// Frame read -> the write system call started.
+    FrameToWrite = 8,
 }
 
 impl Stage {
     /// Every stage, in path order.
-    pub const ALL: [Stage; 7] = [
+    pub const ALL: [Stage; 9] = [
         Stage::FrameToEngine,
         Stage::FrameToBook,
         Stage::BookToDecision,
         Stage::DecisionToRisk,
         Stage::RiskToWire,
+        Stage::WriteCall,
         Stage::EngineToWire,
         Stage::FrameToWire,
+        Stage::FrameToWrite,
     ];
 
     /// The stage's name in reports.
@@ -68,8 +78,10 @@ impl Stage {
             Stage::BookToDecision => "book_to_decision",
             Stage::DecisionToRisk => "decision_to_risk",
             Stage::RiskToWire => "risk_to_wire",
+            Stage::WriteCall => "write_call",
             Stage::EngineToWire => "engine_to_wire",
             Stage::FrameToWire => "frame_to_wire",
+            Stage::FrameToWrite => "frame_to_write",
         }
     }
 }
@@ -154,17 +166,24 @@ impl Metrics {
 
     /// A strategy decided at `decided`, risk passed at `passed`, the order left at `sent`.
     #[inline]
-    pub fn order_path(&mut self, decided: Instant, passed: Instant, sent: Instant) {
+    pub fn order_path(&mut self, decided: Instant, passed: Instant, wire: Wire) {
+        let sent = wire.written;
         if let Some(book) = self.book_applied {
             self.record(Stage::BookToDecision, book, decided);
         }
         self.record(Stage::DecisionToRisk, decided, passed);
         self.record(Stage::RiskToWire, passed, sent);
+        if let Some(started) = wire.write_started {
+            self.record(Stage::WriteCall, started, sent);
+        }
         if let Some(picked) = self.frame_picked {
             self.record(Stage::EngineToWire, picked, sent);
         }
         if let Some(read) = self.frame_read {
             self.record(Stage::FrameToWire, read, sent);
+            if let Some(started) = wire.write_started {
+                self.record(Stage::FrameToWrite, read, started);
+            }
         }
     }
 
@@ -224,10 +243,10 @@ mod tests {
         let at = |micros: u64| start + Duration::from_micros(micros);
         metrics.frame(at(0), at(1));
         metrics.book(at(2));
-        metrics.order_path(at(5), at(6), at(10));
+        metrics.order_path(at(5), at(6), Wire { write_started: Some(at(8)), written: at(10) });
         metrics.end_message();
-        // An order from a timer (no frame) records only the stages it has.
-        metrics.order_path(at(20), at(21), at(23));
+        // An order from a timer (no frame) records only the stages it has; the paper gateway has no write.
+        metrics.order_path(at(20), at(21), Wire { write_started: None, written: at(23) });
         let summary = metrics.summary();
         let stage = |name: &str| summary.iter().find(|stage| stage.stage == name).cloned().expect("stage");
         assert_eq!(stage("frame_to_book").count, 1);
@@ -239,6 +258,10 @@ mod tests {
         let (queued, handled) = (stage("frame_to_engine"), stage("engine_to_wire"));
         assert!((999..=1_001).contains(&queued.max_ns), "{queued:?}");
         assert!((8_990..=9_010).contains(&handled.p50_ns) && handled.count == 1, "{handled:?}");
+        let write = stage("write_call");
+        assert!(write.count == 1 && (1_999..=2_001).contains(&write.p50_ns), "{write:?}");
+        let own = stage("frame_to_write");
+        assert!(own.count == 1 && (7_990..=8_010).contains(&own.p50_ns), "{own:?}");
         let book = stage("frame_to_book");
         assert!((1_999..=2_001).contains(&book.max_ns), "{book:?}");
         assert_eq!(metrics.messages, 1);

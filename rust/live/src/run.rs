@@ -5,6 +5,9 @@
 //! strategies need not be `Send` (the pybind layer calls it from the Python thread with Python
 //! strategies). The hooks are polled every 100 ms: a Rust caller uses [`LiveControl`] (an `AtomicBool`
 //! stop flag and a command channel); the pybind layer checks Python signals in `should_stop`.
+//!
+//! `[live] cpu` pins that thread to one CPU for the run ([`crate::affinity`]); `[live] busy_poll` keeps it
+//! from sleeping between inputs (a yielding task makes the scheduler poll its drivers without blocking).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -124,8 +127,18 @@ pub fn run(
     strategies: Vec<Box<dyn Strategy + '_>>,
     hooks: &mut dyn LiveHooks,
 ) -> Result<LiveReport, LiveError> {
+    let cpu = config.live.cpu;
+    if let Some(cpu) = cpu {
+        crate::affinity::check(cpu)?;
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
+        // The runtime's blocking threads (name lookups) keep off the engine's CPU.
+        .on_thread_start(move || {
+            if let Some(cpu) = cpu {
+                let _ = crate::affinity::avoid_current(cpu);
+            }
+        })
         .build()
         .map_err(|error| LiveError::Transport { context: "tokio runtime".into(), reason: error.to_string() })?;
     let clock = WallClock::start();
@@ -136,7 +149,20 @@ pub fn run(
     let _guard = runtime.enter();
     let mut engine = crate::engine::setup::build(&config, strategies, clock, &mut live_gateway)?;
     let cancel_on_stop = hooks.cancel_on_stop().unwrap_or(config.live.cancel_on_stop);
+    // Pinned after the setup, whose threads (the bus publisher) keep the caller's CPU set, and for the run
+    // only: the guard gives the calling (possibly Python) thread its set back.
+    let _pinned = cpu.map(crate::affinity::pin_current).transpose()?;
     let local = tokio::task::LocalSet::new();
+    if config.live.busy_poll {
+        // A task that only yields keeps the scheduler from parking: with deferred work pending it polls the
+        // I/O and timer drivers with a zero timeout (`epoll_wait(.., 0)`) between turns instead of
+        // sleeping in them. It ends with the LocalSet, when the run does.
+        drop(local.spawn_local(async {
+            loop {
+                tokio::task::yield_now().await;
+            }
+        }));
+    }
     local.block_on(&runtime, async {
         engine.start(hooks).await;
         if !engine.failed() {

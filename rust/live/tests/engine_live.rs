@@ -99,3 +99,50 @@ fn every_order_life_on_binance_usdm_agrees_with_the_venue() {
     let run = run_lifecycle(venue_at(Speed::Realtime(1.0)), &market, (2, true), KEY, SECRET);
     assert_lifecycle(&run, 3);
 }
+
+/// `[live] busy_poll` against a busy-polling venue: the run trades and ends as a sleeping engine's does,
+/// the order path's warm-up (a signed and encoded order at one tick, about once a millisecond) never
+/// reaches the venue, and every order written at once has its write system call timed.
+#[test]
+fn a_busy_polling_engine_trades_and_its_warm_up_never_reaches_the_venue() {
+    let dir = std::env::temp_dir().join(format!("ft-engine-busy-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    let keys = key_file(&dir.join("keys"), 0o600);
+    let venue = VenueThread::start_with(
+        LocalVenueConfig {
+            replay: vec![data("sessions/binance-usdm/btcusdt_20240808.gz")],
+            accounts: vec![ApiAccount { api_key: KEY.into(), secret: Secret::new(SECRET), ed25519_public_pem: None }],
+            balances: vec![("USDT".into(), Decimal::parse_str("100000").expect("decimal"))],
+            start_paused: true,
+            sim: standard_fees(),
+            speed: Speed::Realtime(100.0),
+            busy_poll: true,
+            ..LocalVenueConfig::default()
+        },
+        Venue::BinanceUsdm,
+    );
+    let mut config = live_config(&venue, &dir.join("run"), &keys, "");
+    config.live.busy_poll = true;
+    let strategies = market_makers(&config);
+    let mut hooks = StopWhenQuiet::after_replay(&venue);
+    let report = run(config, strategies, &mut hooks).expect("run succeeds");
+    let state = venue.finish();
+    assert!(report.orders > 0 && report.fills > 0, "{report:#?}");
+    assert_eq!(report.open_orders, 0, "{report:#?}");
+    let one_tick = Decimal::parse_str("0.1").expect("decimal");
+    assert!(state.orders.iter().all(|order| order.price != one_tick), "a warm-up order reached the venue");
+    assert!(state.orders.len() as u64 <= report.orders, "{} venue orders, {report:#?}", state.orders.len());
+    let venue_size: Decimal = state
+        .positions
+        .iter()
+        .find(|position| position.symbol == "BTCUSDT")
+        .map_or(Decimal::ZERO, |position| position.size);
+    assert_eq!(Decimal::from_fixed(report.positions[0].quantity, 3), venue_size, "{report:#?}");
+    let stage = |name: &str| report.latency.iter().find(|stage| stage.stage == name).expect("stage").clone();
+    let (wire, write) = (stage("risk_to_wire"), stage("write_call"));
+    assert!(wire.count > 0 && write.count == wire.count, "every order written at once is timed: {wire:?} {write:?}");
+    assert!(write.p50_ns <= wire.p50_ns, "the write is part of risk_to_wire: {wire:?} {write:?}");
+    let (whole, own) = (stage("frame_to_wire"), stage("frame_to_write"));
+    assert!(own.count == whole.count && own.p50_ns <= whole.p50_ns, "{whole:?} {own:?}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -92,10 +92,14 @@ impl LocalVenue {
         });
         let replay = tokio::spawn(crate::replay::run(Arc::clone(&shared), capture.sessions));
         let keys = tokio::spawn(expire_listen_keys(Arc::clone(&shared)));
+        let mut tasks = vec![server, replay, keys];
+        if shared.config.busy_poll {
+            tasks.push(tokio::spawn(spin(Arc::clone(&shared))));
+        }
         if !shared.config.start_paused {
             shared.resume();
         }
-        Ok(LocalVenue { shared, addr, tasks: vec![server, replay, keys] })
+        Ok(LocalVenue { shared, addr, tasks })
     }
 
     /// The bound address.
@@ -154,6 +158,15 @@ impl LocalVenue {
         for task in self.tasks {
             let _ = task.await;
         }
+    }
+}
+
+/// `busy_poll`: a task that only yields until the shutdown, so the runtime polls its drivers with a zero
+/// timeout between turns instead of sleeping in them.
+async fn spin(shared: Arc<Shared>) {
+    let shutdown = shared.shutdown.subscribe();
+    while !*shutdown.borrow() {
+        tokio::task::yield_now().await;
     }
 }
 

@@ -164,7 +164,7 @@ impl LiveCore {
 
     /// Sends a command to the gateway of `instrument`; the time its bytes were written, when they were
     /// written at once (see [`Gateway::send`]).
-    fn send(&mut self, instrument: InstrumentIndex, command: GatewayCommand) -> Option<std::time::Instant> {
+    fn send(&mut self, instrument: InstrumentIndex, command: GatewayCommand) -> Option<crate::gateway::Wire> {
         let gateway = *self.gateway_of.get(instrument.get())?;
         let now = self.now;
         self.gateways.get_mut(gateway)?.send(command, now)
@@ -176,7 +176,7 @@ impl LiveCore {
         &mut self,
         decided: std::time::Instant,
         passed: std::time::Instant,
-        wire: Option<std::time::Instant>,
+        wire: Option<crate::gateway::Wire>,
     ) {
         match wire {
             Some(wire) => self.metrics.order_path(decided, passed, wire),
@@ -278,6 +278,18 @@ impl LiveCore {
         }
     }
 
+    /// Journals and publishes the pending state of an order whose cancel or amend just left. Unlike a new
+    /// order's record (written ahead: the venue must not know a client id the journal does not), these
+    /// come after the request: the venue knows the order already, and the record only joins the group
+    /// committed at the end of the input, so writing it first would add its encoding to the wire time and
+    /// change nothing a crash could lose.
+    fn journal_after_send(&mut self, instrument: InstrumentIndex, event: &OrderEvent) {
+        if let Err(error) = self.journal.event(&self.names[instrument.get()], event) {
+            self.fail(error);
+        }
+        self.publish_order(event);
+    }
+
     /// Cancels an order (`strategy` = [`NO_STRATEGY`] for the engine's own cancels: stop, halt, adopt).
     pub fn cancel(&mut self, strategy: u16, id: ClientOrderId) {
         let Some(order) = self.owned_order(strategy, id, "cancel") else { return };
@@ -297,15 +309,12 @@ impl LiveCore {
             ts_recv: self.now,
         };
         if self.store.apply(&event).is_ok() {
-            if let Err(error) = self.journal.event(&self.names[instrument.get()], &event) {
-                self.fail(error);
-            }
-            self.publish_order(&event);
             self.counters.cancels += 1;
             let decided = crate::clock::now_instant();
             let wire = self.send(instrument, GatewayCommand::Cancel { client_id: id, instrument });
             // Cancels skip the risk chain (they only reduce risk): risk "passes" at the decision.
             self.record_path(decided, decided, wire);
+            self.journal_after_send(instrument, &event);
         }
     }
 
@@ -326,15 +335,12 @@ impl LiveCore {
         };
         match self.store.apply(&event) {
             Ok(_) => {
-                if let Err(error) = self.journal.event(&self.names[instrument.get()], &event) {
-                    self.fail(error);
-                }
-                self.publish_order(&event);
                 self.counters.amends += 1;
                 let decided = crate::clock::now_instant();
                 let wire = self.send(instrument, GatewayCommand::Amend { client_id: id, instrument, price, quantity });
                 // Amends skip the risk chain, as in the backtester.
                 self.record_path(decided, decided, wire);
+                self.journal_after_send(instrument, &event);
             }
             // Already pending a cancel or another amend: refused locally, as a venue would.
             Err(_) => {

@@ -29,6 +29,8 @@ pub(crate) struct Engine<'s> {
     pub events: Vec<FeedEvent>,
     pub unknown_orders: UnknownOrders,
     pub reconcile_every: Option<Duration>,
+    /// How often the gateways warm their order path (`[live] busy_poll`; see `Gateway::warm`).
+    pub warm_every: Option<Duration>,
     pub stop_timeout: Duration,
     pub snapshots_pending: usize,
     pub stopped_by: Option<String>,
@@ -45,6 +47,7 @@ enum Wake {
     Timer,
     Control,
     Reconcile,
+    Warm,
     Command(ferrotrade_bus::ControlRequest),
 }
 
@@ -182,6 +185,9 @@ impl Engine<'_> {
         let period = self.reconcile_every.unwrap_or(Duration::from_secs(365 * 24 * 3600));
         let mut reconcile = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         reconcile.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let warm_period = self.warm_every.unwrap_or(period);
+        let mut warm = tokio::time::interval_at(tokio::time::Instant::now() + warm_period, warm_period);
+        warm.set_missed_tick_behavior(MissedTickBehavior::Skip);
         let mut events = std::mem::take(&mut self.events);
         loop {
             if self.failed() {
@@ -199,6 +205,7 @@ impl Engine<'_> {
                 () = tokio::time::sleep_until(timer_at), if next_timer.is_some() => Wake::Timer,
                 _ = control.tick() => Wake::Control,
                 _ = reconcile.tick(), if self.reconcile_every.is_some() => Wake::Reconcile,
+                _ = warm.tick(), if self.warm_every.is_some() => Wake::Warm,
                 request = next_command(&mut self.bus) => Wake::Command(request),
             };
             match wake {
@@ -259,6 +266,11 @@ impl Engine<'_> {
                 Wake::Reconcile => {
                     self.tick_now();
                     self.request_snapshots();
+                }
+                Wake::Warm => {
+                    for gateway in &mut self.core.gateways {
+                        gateway.warm();
+                    }
                 }
             }
             // What handling this input journaled is written before the loop waits for the next one.

@@ -260,6 +260,8 @@ pub(crate) fn build<'s>(
         unknown_orders: config.live.unknown_orders,
         reconcile_every: (config.live.reconcile_every_s > 0)
             .then(|| Duration::from_secs(config.live.reconcile_every_s)),
+        // Busy-polling, the thread has the time: the order path is kept warm once a millisecond.
+        warm_every: config.live.busy_poll.then(|| Duration::from_millis(1)),
         stop_timeout: Duration::from_millis(config.live.stop_timeout_ms),
         snapshots_pending: 0,
         stopped_by: None,

@@ -30,14 +30,16 @@
 //!   changes the price is refused at once, without a request, as [`RejectReason::InvalidAmend`] (the
 //!   built-in market maker then re-quotes by cancel and new order). USD-M amends change price and size.
 //!
-//! Each command runs as a task on the engine's `LocalSet` (`spawn_local`): `send` returns at once and
-//! the answers come back through a channel that `poll_event` drains.
+//! `send` writes the request on an idle order link and returns; the rest of each command (its answer, a
+//! retry, the HTTP client when no link was idle) runs as a task on the engine's `LocalSet`, started at
+//! the next `poll_event` (after every order of the input has left: see `core::Deferred`), and the
+//! answers come back through a channel that `poll_event` drains.
 
 use std::cell::Cell;
 use std::ops::Deref;
 use std::rc::Rc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ferrotrade_model::{
     ClientOrderId, Decimal, Instrument, InstrumentIndex, OrderEventKind, OrderSide, RejectReason, UnixNanos,
@@ -55,13 +57,13 @@ use pace::Budget;
 use stream::{snapshot, user_stream};
 
 use super::core::{
-    Answer, Cancel, Core, OrderQueries, amend_answered, apply_reported, new_order, next_event, submit_failed,
+    Answer, Cancel, Core, Deferred, OrderQueries, amend_answered, apply_reported, new_order, next_event, submit_failed,
 };
 pub use super::core::{QUERY_BACKOFF_MAX, QUERY_BACKOFF_MIN};
 use super::link::Sent;
 use super::tracking::{Conventions, IdScheme, Tracked};
 pub use super::tracking::{FINISHED_MEMORY, SYNTHETIC_TRADE_BIT};
-use super::{Gateway, GatewayCommand, GatewayEvent};
+use super::{Gateway, GatewayCommand, GatewayEvent, Wire};
 use crate::clock::WallClock;
 
 /// Most sends of one request after rate limits or clock-window refusals.
@@ -86,6 +88,7 @@ pub struct BinanceGateway {
     scope: Vec<InstrumentIndex>,
     rx: UnboundedReceiver<GatewayEvent>,
     started: bool,
+    deferred: Deferred,
 }
 
 impl std::fmt::Debug for BinanceGateway {
@@ -120,7 +123,7 @@ impl BinanceGateway {
             order_count: Cell::new(Budget::new(if market == Market::Spot { 100 } else { 300 }, 10_000)),
         };
         let scope = shared.core.scope();
-        BinanceGateway { shared: Rc::new(shared), scope, rx, started: false }
+        BinanceGateway { shared: Rc::new(shared), scope, rx, started: false, deferred: Deferred::default() }
     }
 
     /// Overrides the rate-limit budgets the pacing assumes (the account's limits when they differ from
@@ -270,9 +273,9 @@ impl Shared {
     }
 }
 
-/// The request of `command`, written now when an order link is idle and no pacing is due: the time after
+/// The request of `command`, written now when an order link is idle and no pacing is due: the times around
 /// the write and the handle of its answer. `None`: the command's task sends it (a query always).
-fn first_attempt(shared: &Shared, command: &GatewayCommand) -> Option<(Instant, Sent)> {
+fn first_attempt(shared: &Shared, command: &GatewayCommand) -> Option<(Wire, Sent)> {
     let request = match *command {
         GatewayCommand::Submit { client_id, request } => {
             let (symbol, spec) = shared.symbol(request.instrument)?;
@@ -447,7 +450,7 @@ impl Gateway for BinanceGateway {
         &self.scope
     }
 
-    fn send(&mut self, command: GatewayCommand, _now: UnixNanos) -> Option<Instant> {
+    fn send(&mut self, command: GatewayCommand, _now: UnixNanos) -> Option<Wire> {
         self.start();
         if let GatewayCommand::Submit { client_id, request } = command {
             // Tracked before a byte leaves: the stream may report the order before its task runs.
@@ -455,18 +458,38 @@ impl Gateway for BinanceGateway {
             self.shared.orders.borrow_mut().insert(client_id, tracked);
         }
         let first = first_attempt(&self.shared, &command);
-        let wire = first.as_ref().map(|(at, _)| *at);
-        tokio::task::spawn_local(execute(Rc::clone(&self.shared), command, first.map(|(_, sent)| sent)));
+        let wire = first.as_ref().map(|(wire, _)| *wire);
+        self.deferred.push(command, first.map(|(_, sent)| sent));
         wire
     }
 
     fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<GatewayEvent> {
         self.start();
+        let shared = &self.shared;
+        self.deferred.spawn(|command, first| execute(Rc::clone(shared), command, first));
         next_event(&mut self.rx, cx)
     }
 
     fn request_snapshot(&mut self) {
         self.start();
         tokio::task::spawn_local(snapshot(Rc::clone(&self.shared), self.scope.clone()));
+    }
+
+    fn warm(&mut self) {
+        let shared = &self.shared;
+        let Some(order) = shared.warm_order() else { return };
+        let ts = shared.timestamp();
+        if let Ok(request) = shared.requests.new_order(&order, ts) {
+            shared.warm_encode(&request);
+        }
+        let (reference, price) = (OrderRef::Client(order.client_id), order.price.unwrap_or(order.quantity));
+        shared.warm_encode(&shared.requests.amend_order(
+            &order.symbol,
+            &reference,
+            order.side,
+            order.quantity,
+            price,
+            ts,
+        ));
     }
 }

@@ -34,15 +34,17 @@
 //!   subscription is acknowledged, every order still tracked is queried (catch-up), so what happened
 //!   while no stream was up is reported.
 //!
-//! Each command runs as a task on the engine's `LocalSet` (`spawn_local`): `send` returns at once and
-//! the answers come back through a channel that `poll_event` drains.
+//! `send` writes the request on an idle order link and returns; the rest of each command (its answer, a
+//! retry, the HTTP client when no link was idle) runs as a task on the engine's `LocalSet`, started at
+//! the next `poll_event` (after every order of the input has left: see `core::Deferred`), and the
+//! answers come back through a channel that `poll_event` drains.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::ops::Deref;
 use std::rc::Rc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ferrotrade_model::{ClientOrderId, Decimal, Instrument, InstrumentIndex, OrderEventKind, RejectReason, UnixNanos};
 use ferrotrade_venues::trading::bybit::{
@@ -54,10 +56,12 @@ use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 mod stream;
 
-use super::core::{Cancel, Core, OrderQueries, amend_answered, apply_reported, new_order, next_event, submit_failed};
+use super::core::{
+    Cancel, Core, Deferred, OrderQueries, amend_answered, apply_reported, new_order, next_event, submit_failed,
+};
 use super::link::Sent;
 use super::tracking::{Conventions, IdScheme, Tracked, hashed_id};
-use super::{Gateway, GatewayCommand, GatewayEvent};
+use super::{Gateway, GatewayCommand, GatewayEvent, Wire};
 use crate::clock::WallClock;
 
 /// Most sends of one request after rate limits or receive-window refusals.
@@ -93,6 +97,7 @@ pub struct BybitGateway {
     scope: Vec<InstrumentIndex>,
     rx: UnboundedReceiver<GatewayEvent>,
     started: bool,
+    deferred: Deferred,
 }
 
 impl std::fmt::Debug for BybitGateway {
@@ -119,7 +124,7 @@ impl BybitGateway {
         let scope = core.scope();
         let shared =
             Shared { core, category, requests, limits: RefCell::new(BTreeMap::new()), stream_up: Cell::new(false) };
-        BybitGateway { shared: Rc::new(shared), scope, rx, started: false }
+        BybitGateway { shared: Rc::new(shared), scope, rx, started: false, deferred: Deferred::default() }
     }
 
     /// Client ids whose state the gateway still holds (working orders and ones awaiting an answer).
@@ -252,9 +257,9 @@ impl Shared {
 }
 
 /// The request of `command`, written now when an order link is idle and the path's rate-limit window is
-/// not used up: the time after the write and the handle of its answer. `None`: the command's task sends it
+/// not used up: the times around the write and the handle of its answer. `None`: the command's task sends it
 /// (a query always).
-fn first_attempt(shared: &Shared, command: &GatewayCommand) -> Option<(Instant, Sent)> {
+fn first_attempt(shared: &Shared, command: &GatewayCommand) -> Option<(Wire, Sent)> {
     let ts = shared.timestamp();
     let request = match *command {
         GatewayCommand::Submit { client_id, request } => {
@@ -457,7 +462,7 @@ impl Gateway for BybitGateway {
         &self.scope
     }
 
-    fn send(&mut self, command: GatewayCommand, _now: UnixNanos) -> Option<Instant> {
+    fn send(&mut self, command: GatewayCommand, _now: UnixNanos) -> Option<Wire> {
         self.start();
         if let GatewayCommand::Submit { client_id, request } = command {
             // Tracked before a byte leaves: the stream may report the order before its task runs.
@@ -465,18 +470,36 @@ impl Gateway for BybitGateway {
             self.shared.orders.borrow_mut().insert(client_id, tracked);
         }
         let first = first_attempt(&self.shared, &command);
-        let wire = first.as_ref().map(|(at, _)| *at);
-        tokio::task::spawn_local(execute(Rc::clone(&self.shared), command, first.map(|(_, sent)| sent)));
+        let wire = first.as_ref().map(|(wire, _)| *wire);
+        self.deferred.push(command, first.map(|(_, sent)| sent));
         wire
     }
 
     fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<GatewayEvent> {
         self.start();
+        let shared = &self.shared;
+        self.deferred.spawn(|command, first| execute(Rc::clone(shared), command, first));
         next_event(&mut self.rx, cx)
     }
 
     fn request_snapshot(&mut self) {
         self.start();
         tokio::task::spawn_local(stream::snapshot(Rc::clone(&self.shared), self.scope.clone()));
+    }
+
+    fn warm(&mut self) {
+        let shared = &self.shared;
+        let Some(order) = shared.warm_order() else { return };
+        let ts = shared.timestamp();
+        if let Ok(request) = shared.requests.create_order(shared.category, &order, ts) {
+            shared.warm_encode(&request);
+        }
+        let reference = OrderRef::Client(order.client_id);
+        let (quantity, price) = (Some(order.quantity), order.price);
+        if let Ok(request) =
+            shared.requests.amend_order(shared.category, &order.symbol, &reference, quantity, price, ts)
+        {
+            shared.warm_encode(&request);
+        }
     }
 }

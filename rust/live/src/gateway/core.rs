@@ -17,18 +17,18 @@ use std::future::Future;
 use std::ops::Deref;
 use std::rc::Rc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ferrotrade_model::{
-    ClientOrderId, Decimal, Instrument, InstrumentIndex, OrderEvent, OrderEventKind, OrderRequest, OrderType, Price,
-    Quantity, RejectReason, UnixNanos,
+    ClientOrderId, Decimal, Instrument, InstrumentIndex, OrderEvent, OrderEventKind, OrderRequest, OrderSide,
+    OrderType, Price, Quantity, RejectReason, TimeInForce, UnixNanos,
 };
 use ferrotrade_venues::trading::{ApiError, FillReport, NewOrder, OrderUpdate, SignedRequest};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
-use super::GatewayEvent;
 use super::link::{OrderLinks, Sent};
 use super::tracking::{Conventions, Tracked};
+use super::{GatewayCommand, GatewayEvent, Wire};
 use crate::clock::WallClock;
 use crate::reconcile::VenueOrder;
 
@@ -103,8 +103,33 @@ impl Core {
 
     /// Writes `request` now on an idle order link: the time right after the write, and the handle of its
     /// answer; `None` when no link is idle (the request has not left).
-    pub(super) fn send_now(&self, request: &SignedRequest) -> Option<(Instant, Sent)> {
+    pub(super) fn send_now(&self, request: &SignedRequest) -> Option<(Wire, Sent)> {
         OrderLinks::try_write(self.links.as_ref()?, request).ok()
+    }
+
+    /// Encodes a request built by [`Core::warm_order`]'s caller as an order link would, and drops it.
+    pub(super) fn warm_encode(&self, request: &SignedRequest) {
+        if let Some(links) = &self.links {
+            OrderLinks::warm(links, request);
+        }
+    }
+
+    /// A representative order for the order path's warm-up (see [`super::Gateway::warm`]): a post-only
+    /// buy of one lot at one tick of the gateway's first instrument. It is signed and encoded, never sent.
+    pub(super) fn warm_order(&self) -> Option<NewOrder> {
+        let (symbol, spec) = self.instruments.iter().flatten().next()?;
+        Some(NewOrder {
+            symbol: symbol.clone(),
+            client_id: ClientOrderId(1),
+            side: OrderSide::Buy,
+            order_type: OrderType::Limit,
+            time_in_force: TimeInForce::Gtc,
+            price: Some(Decimal::from_fixed(1, spec.price_precision)),
+            quantity: Decimal::from_fixed(1, spec.size_precision),
+            stop_price: None,
+            post_only: true,
+            reduce_only: false,
+        })
     }
 
     /// The instrument indexes this gateway trades.
@@ -515,5 +540,35 @@ pub(super) fn new_order(symbol: &str, client_id: ClientOrderId, request: &OrderR
         stop_price: stop.then(|| price(request.trigger_price)),
         post_only: request.post_only,
         reduce_only: request.reduce_only,
+    }
+}
+
+/// Commands sent during the input being handled, whose tasks (the rest of each request: its answer, a
+/// retry, the HTTP client when no order link was idle) start at the gateway's next poll.
+///
+/// Spawning a command's task costs microseconds (its future is allocated and queued); started in
+/// `send`, that cost sat between one order's bytes and the next order's of the same input (a market
+/// maker's two quotes). Deferred to the next poll, it comes after every order of the input has left. No
+/// task could run earlier anyway: the engine's thread is busy with that input until it polls again, and
+/// every wait of the engine (the run loop, the start, the stop) polls the gateways first.
+#[derive(Default)]
+pub(super) struct Deferred {
+    commands: Vec<(GatewayCommand, Option<Sent>)>,
+}
+
+impl Deferred {
+    /// Keeps a command (and its first attempt, if its bytes already left) for the next poll.
+    pub(super) fn push(&mut self, command: GatewayCommand, first: Option<Sent>) {
+        self.commands.push((command, first));
+    }
+
+    /// Starts the kept commands' tasks, in the order they were sent.
+    pub(super) fn spawn<F>(&mut self, mut task: impl FnMut(GatewayCommand, Option<Sent>) -> F)
+    where
+        F: Future<Output = ()> + 'static,
+    {
+        for (command, first) in self.commands.drain(..) {
+            drop(tokio::task::spawn_local(task(command, first)));
+        }
     }
 }

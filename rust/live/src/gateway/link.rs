@@ -31,12 +31,13 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ferrotrade_venues::trading::SignedRequest;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
+use super::Wire;
 use super::core::Answer;
 
 /// Connections per gateway: one request in flight on each; a market maker's two quotes go out together.
@@ -134,6 +135,8 @@ pub(super) struct OrderLinks {
     /// Links out (busy) or being opened, so the pool keeps [`LINKS`] of them.
     out: usize,
     tls: Option<tokio_rustls::TlsConnector>,
+    /// Where [`OrderLinks::warm`] encodes (never written to a socket).
+    scratch: Vec<u8>,
 }
 
 impl std::fmt::Debug for OrderLinks {
@@ -165,7 +168,7 @@ impl OrderLinks {
             Some(Some(connector)) => Some(connector),
             None => None,
         };
-        Some(OrderLinks { origin, idle: Vec::new(), out: 0, tls })
+        Some(OrderLinks { origin, idle: Vec::new(), out: 0, tls, scratch: Vec::with_capacity(1024) })
     }
 
     /// Opens the missing links in the background (call once from the engine's runtime).
@@ -181,9 +184,18 @@ impl OrderLinks {
         }
     }
 
-    /// Writes `request` on an idle link now; gives it back when no link is idle. `Ok` carries the time
-    /// right after the write and the handle of the answer.
-    pub(super) fn try_write(pool: &Rc<RefCell<OrderLinks>>, request: &SignedRequest) -> Result<(Instant, Sent), ()> {
+    /// Encodes `request` as [`OrderLinks::try_write`] would, into a scratch buffer that is never written:
+    /// the order path's warm-up (see [`super::Gateway::warm`]).
+    pub(super) fn warm(pool: &Rc<RefCell<OrderLinks>>, request: &SignedRequest) {
+        let mut links = pool.borrow_mut();
+        let OrderLinks { origin, scratch, .. } = &mut *links;
+        encode(request, &origin.authority, scratch);
+        std::hint::black_box(&scratch);
+    }
+
+    /// Writes `request` on an idle link now; gives it back when no link is idle. `Ok` carries the times
+    /// around the write and the handle of the answer.
+    pub(super) fn try_write(pool: &Rc<RefCell<OrderLinks>>, request: &SignedRequest) -> Result<(Wire, Sent), ()> {
         let mut links = pool.borrow_mut();
         let mut link = loop {
             let Some(mut link) = links.idle.pop() else {
@@ -205,6 +217,7 @@ impl OrderLinks {
         // One non-blocking attempt: a connected socket with room takes the whole request now.
         let mut cx = Context::from_waker(Waker::noop());
         let mut broken = false;
+        let write_started = crate::clock::now_instant();
         while link.written < link.out.len() {
             match Pin::new(&mut link.stream).poll_write(&mut cx, &link.out[link.written..]) {
                 Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => {
@@ -230,7 +243,7 @@ impl OrderLinks {
             OrderLinks::start(pool);
             return Err(());
         }
-        Ok((wire, Sent { link, pool: Rc::clone(pool) }))
+        Ok((Wire { write_started: Some(write_started), written: wire }, Sent { link, pool: Rc::clone(pool) }))
     }
 }
 

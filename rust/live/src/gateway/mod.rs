@@ -105,6 +105,15 @@ pub enum GatewayEvent {
     Notice(String),
 }
 
+/// When an order's request left within [`Gateway::send`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wire {
+    /// The write system call started (`None` without one: the paper gateway's simulated venue).
+    pub write_started: Option<std::time::Instant>,
+    /// The bytes were written (the kernel has them), or the simulated venue queued the order.
+    pub written: std::time::Instant,
+}
+
 /// A venue connection for orders (see the module docs).
 pub trait Gateway {
     /// A name for logs and reports (`paper`, `binance-usdm`).
@@ -113,11 +122,11 @@ pub trait Gateway {
     /// The instruments this gateway trades.
     fn scope(&self) -> &[InstrumentIndex];
 
-    /// Hands a command to the venue at local time `now`; never blocks. Returns the time right after the
-    /// order's bytes were written, when they were written before returning (the live gateways' order links;
-    /// the paper gateway's simulated venue takes it at once); `None` when the request leaves later (no idle
-    /// link, pacing, a query).
-    fn send(&mut self, command: GatewayCommand, now: UnixNanos) -> Option<std::time::Instant>;
+    /// Hands a command to the venue at local time `now`; never blocks. Returns when the order's bytes were
+    /// written, when they were written before returning (the live gateways' order links; the paper
+    /// gateway's simulated venue takes it at once); `None` when the request leaves later (no idle link,
+    /// pacing, a query).
+    fn send(&mut self, command: GatewayCommand, now: UnixNanos) -> Option<Wire>;
 
     /// The next event, if one is ready (cancel safe).
     fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<GatewayEvent>;
@@ -129,6 +138,12 @@ pub trait Gateway {
 
     /// Asks for open orders and positions, answered by a [`GatewayEvent::Snapshot`].
     fn request_snapshot(&mut self);
+
+    /// Runs the order path's request building (encoding, signing) on a representative new order and
+    /// amend, and drops the requests: nothing is sent, no state changes. A busy-polling engine calls it
+    /// about once a millisecond (`[live] busy_poll`) so that path's code and data stay in the CPU's
+    /// caches between orders: cold, signing an order costs several times what it costs warm.
+    fn warm(&mut self) {}
 
     /// Lets the gateway route events of an order the OMS adopted (an unknown venue order).
     fn adopt(&mut self, client_id: ClientOrderId, order: &VenueOrder) {

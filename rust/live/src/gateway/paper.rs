@@ -31,7 +31,7 @@ use ferrotrade_sim::{LatencyModel, SimVenue, VenueConfig};
 use std::future::Future;
 use tokio::time::Sleep;
 
-use super::{Gateway, GatewayCommand, GatewayEvent, VenueSnapshot};
+use super::{Gateway, GatewayCommand, GatewayEvent, VenueSnapshot, Wire};
 use crate::LiveError;
 use crate::clock::WallClock;
 use crate::feed::FeedEvent;
@@ -259,13 +259,13 @@ impl Gateway for PaperGateway {
         &self.scope
     }
 
-    fn send(&mut self, command: GatewayCommand, now: UnixNanos) -> Option<std::time::Instant> {
+    fn send(&mut self, command: GatewayCommand, now: UnixNanos) -> Option<Wire> {
         let sent = self.clock.instant_of(now);
         let at = (sent + Duration::from_nanos(self.latency.entry())).max(self.last_to_venue);
         self.last_to_venue = at;
         self.to_venue.push_back((at, command));
         // Queued for the simulated venue: what a wire write is for a paper run.
-        Some(crate::clock::now_instant())
+        Some(Wire { write_started: None, written: crate::clock::now_instant() })
     }
 
     fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<GatewayEvent> {

@@ -9,7 +9,10 @@
 //! speed = 1.0                            # multiple of recorded time, or "max"
 //! seed = 0
 //! faults = { drop = 0.0, duplicate = 0.0, reorder = 0.0, disconnect_every_s = 30, delay_ms = 1, rest_5xx = 0.0, user_drop = 0.0 }
+//! busy_poll = false                      # true: the venue's thread never sleeps (latency benchmarks)
 //! ```
+//!
+//! With `[live] cpu` set, the venue's threads are kept off the engine's CPU.
 //!
 //! Every `[[venue]]` of the configuration is pointed at the local venue (network `local`) with a fresh
 //! random API key that exists only in this process.
@@ -68,12 +71,19 @@ pub fn take_section(value: &mut Value, base_dir: &Path) -> PyResult<Option<Repla
     };
     let seed = section.remove("seed").unwrap_or(json!(0));
     let faults = section.remove("faults").unwrap_or(json!({}));
+    let busy_poll = match section.remove("busy_poll") {
+        None => false,
+        Some(Value::Bool(value)) => value,
+        Some(other) => return Err(ConfigError::new_err(format!("replay.busy_poll: {other} is not true or false"))),
+    };
     if let Some(key) = section.keys().next() {
-        return Err(ConfigError::new_err(format!("replay.{key}: unknown key (known: paths, speed, seed, faults)")));
+        return Err(ConfigError::new_err(format!(
+            "replay.{key}: unknown key (known: paths, speed, seed, faults, busy_poll)"
+        )));
     }
     let (api_key, secret) = (random_hex(), random_hex());
     let venue_json = json!({
-        "replay": &paths, "speed": speed, "bind": "127.0.0.1:0", "seed": seed, "faults": faults,
+        "replay": &paths, "speed": speed, "bind": "127.0.0.1:0", "seed": seed, "faults": faults, "busy_poll": busy_poll,
         "accounts": [{"api_key": api_key, "secret": secret}],
     });
     Ok(Some(ReplaySection { venue_json: venue_json.to_string(), paths }))
@@ -118,9 +128,16 @@ pub fn start(py: Python<'_>, section: &ReplaySection, config: &mut LiveConfig) -
     let cancel = Arc::new(AtomicBool::new(false));
     let (sender, receiver) = std::sync::mpsc::channel::<SocketAddr>();
     let thread_cancel = Arc::clone(&cancel);
+    let engine_cpu = config.live.cpu;
     let thread = std::thread::Builder::new()
         .name("ferrotrade-replay-venue".into())
         .spawn(move || {
+            // Off the engine's CPU (`[live] cpu`), with the reader thread it starts (threads inherit the set).
+            if let Some(cpu) = engine_cpu {
+                ferrotrade_live::affinity::avoid_current(cpu).map_err(|error| {
+                    ferrotrade_localvenue::LocalVenueError::Config(format!("replay venue: {error}"))
+                })?;
+            }
             ferrotrade_localvenue::serve_blocking(venue_config, &thread_cancel, |addr| {
                 let _ = sender.send(addr);
             })

@@ -57,6 +57,8 @@ struct ServeJson {
     faults: FaultsJson,
     #[serde(default)]
     seed: u64,
+    #[serde(default)]
+    busy_poll: bool,
 }
 
 fn probability(name: &str, value: f64) -> PyResult<f64> {
@@ -112,6 +114,7 @@ pub(crate) fn venue_config(json: &str) -> PyResult<LocalVenueConfig> {
         balances: default_balances(),
         faults,
         seed: raw.seed,
+        busy_poll: raw.busy_poll,
         ..LocalVenueConfig::default()
     })
 }
