@@ -96,7 +96,7 @@ fn a_key_file_readable_by_others_stops_the_run_before_anything_is_sent() {
 fn every_order_life_on_binance_usdm_agrees_with_the_venue() {
     // Limits wide enough for a market order larger than the best ask (several BTC on this capture).
     let market = LiveMarket { risk_max_position: "1000", ..BINANCE_USDM_BTCUSDT };
-    let run = run_lifecycle(venue_at(Speed::Realtime(1.0)), &market, (2, true), KEY, SECRET);
+    let run = run_lifecycle(venue_at(Speed::Realtime(1.0)), &market, (2, true, true), KEY, SECRET);
     assert_lifecycle(&run, 3);
 }
 

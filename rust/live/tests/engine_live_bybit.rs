@@ -153,6 +153,6 @@ fn lost_private_pushes_are_booked_from_the_execution_list() {
 #[test]
 fn every_order_life_on_bybit_linear_agrees_with_the_venue() {
     let market = LiveMarket { risk_max_position: "10000000", ..XRPUSDT };
-    let run = run_lifecycle(venue(FaultConfig::default()), &market, (3, true), KEY, SECRET);
+    let run = run_lifecycle(venue(FaultConfig::default()), &market, (3, true, true), KEY, SECRET);
     assert_lifecycle(&run, 0);
 }

@@ -124,6 +124,6 @@ fn every_order_life_on_binance_spot_agrees_with_the_venue() {
     );
     let market = LiveMarket { risk_max_position: "1000", ..BTCUSDT };
     // Spot amends only reduce the quantity in place (keepPriority).
-    let run = run_lifecycle(venue, &market, (20, false), KEY, SECRET);
+    let run = run_lifecycle(venue, &market, (20, false, true), KEY, SECRET);
     assert_lifecycle(&run, 5);
 }

@@ -1,5 +1,9 @@
 //! The captures to replay: sessions planned by the venues crate, their instruments with the precision
 //! learned by a first pass ([`Pipeline::scan`]), and the frame hint each session is decoded with.
+//!
+//! Replayable containers keep the raw frames: hftbacktest collector files and Bybit archives (one venue
+//! per session), and cryptofeed's JSONL records, whose connections may be of different markets (each
+//! frame is served on the endpoint of its connection's market, learnt from its `connect` record).
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
@@ -19,8 +23,9 @@ pub(crate) struct SessionPlan {
     pub files: Vec<PathBuf>,
     /// Venue (and symbol) the frames are decoded with; the venue also names the endpoint that serves them.
     pub hint: FrameHint,
-    /// The endpoint family the frames are served on.
-    pub venue: Venue,
+    /// The endpoint family the frames are served on; `None` when each frame's connection tells
+    /// (cryptofeed JSONL).
+    pub venue: Option<Venue>,
 }
 
 /// Every session and instrument of the configured captures.
@@ -44,9 +49,20 @@ impl Capture {
             let hint = match session.format {
                 Format::Collector => CollectorSource::open(session.files.clone())?.hint().clone(),
                 Format::BybitArchive => FrameHint { venue: Some(bybit_archive::venue_from_path(first)), symbol: None },
+                // Each frame's market comes from its connection.
+                Format::CryptofeedJsonl => {
+                    sessions.push(SessionPlan {
+                        format: session.format,
+                        files: session.files.clone(),
+                        hint: FrameHint::default(),
+                        venue: None,
+                    });
+                    continue;
+                }
                 other => {
                     return Err(LocalVenueError::Config(format!(
-                        "{}: {} files carry no wire frames to replay (use collector captures or Bybit archives)",
+                        "{}: {} files carry no wire frames to replay (use collector captures, Bybit archives or \
+                         cryptofeed JSONL records)",
                         first.display(),
                         other.as_str()
                     )));
@@ -58,7 +74,12 @@ impl Capture {
             if !served(venue) {
                 return Err(LocalVenueError::Config(format!("{}: {venue} is not served locally", first.display())));
             }
-            sessions.push(SessionPlan { format: session.format, files: session.files.clone(), hint, venue });
+            sessions.push(SessionPlan {
+                format: session.format,
+                files: session.files.clone(),
+                hint,
+                venue: Some(venue),
+            });
         }
         let pipeline = Pipeline::scan(planned, PipelineOptions { skip_bad_records: true }, cancel)?;
         let instruments = pipeline.instruments().iter().filter(|i| served(i.id.venue)).cloned().collect();

@@ -3,9 +3,10 @@
 //!
 //! # What
 //! One axum server on one port that
-//! - **replays real captures** (hftbacktest collector files `<local_ts> <json>`, Bybit history archives)
-//!   as the original frame bytes to the WebSocket subscribers of each frame's stream, in recorded order,
-//!   with the recorded spacing scaled by [`Speed`] or as fast as the subscribers read;
+//! - **replays real captures** (hftbacktest collector files `<local_ts> <json>`, Bybit history archives,
+//!   cryptofeed JSONL records, whose connections may be of several markets: each frame is served on its
+//!   connection's) as the original frame bytes to the WebSocket subscribers of each frame's stream, in
+//!   recorded order, with the recorded spacing scaled by [`Speed`] or as fast as the subscribers read;
 //! - answers the venues' **REST market endpoints** from its own replayed book: the capture's snapshot
 //!   plus the diffs already sent, so a client that follows the venue's documented sync procedure
 //!   rebuilds exactly the book an offline rebuild of the capture gives;

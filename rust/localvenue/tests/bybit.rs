@@ -9,6 +9,12 @@ use ferrotrade_venues::auth::{bybit_rest_signature, bybit_ws_signature};
 use ferrotrade_venues::trading::bybit::{Category, parse_executions};
 use serde_json::{Value, json};
 
+/// An unsigned `GET` answered with JSON.
+async fn get_json(url: &str) -> Value {
+    let text = reqwest::get(url).await.expect("request").text().await.expect("body");
+    serde_json::from_str(&text).expect("json")
+}
+
 /// A signed `GET path?query`, answered as JSON text.
 async fn bybit_get(client: &reqwest::Client, base: &str, path: &str, query: &str) -> String {
     let timestamp = now_ms();
@@ -45,6 +51,47 @@ async fn bybit_post(client: &reqwest::Client, base: &str, path: &str, body: &Val
     serde_json::from_str(&response.text().await.expect("body")).expect("json")
 }
 
+/// cryptofeed's JSONL capture of Bybit linear and spot connections: every frame is served on the endpoint
+/// of its connection's market, byte for byte and in recorded order.
+#[tokio::test]
+async fn spot_frames_of_a_cryptofeed_capture_are_served_on_the_spot_endpoint_as_recorded() {
+    let capture = data("cryptofeed/BYBIT.pr1085.jsonl");
+    let topic = "orderbook.1.ARBUSDC";
+    let (mut records, mut frame) = (ferrotrade_venues::source::cryptofeed_jsonl::RecordReader::default(), Vec::new());
+    let mut recorded = Vec::new();
+    for line in std::fs::read_to_string(&capture).expect("capture").lines() {
+        if let Some(read) = records.read(line.as_bytes(), &mut frame).expect("record")
+            && read.hint.venue == Some(Venue::BybitSpot)
+        {
+            let text = String::from_utf8(frame.clone()).expect("utf8");
+            if text.contains(&format!("\"topic\":\"{topic}\"")) {
+                recorded.push(text);
+            }
+        }
+    }
+    assert_eq!(recorded.len(), 54, "ARBUSDC's orderbook.1 snapshots in the capture");
+    let venue = LocalVenue::start(config(vec![capture])).await.expect("start");
+    let mut socket = connect(&venue.ws_base(Venue::BybitSpot)).await;
+    send(&mut socket, &format!(r#"{{"op":"subscribe","args":["{topic}"],"req_id":"s1"}}"#)).await;
+    let ack: Value = serde_json::from_str(&next_text(&mut socket).await.expect("ack")).expect("json");
+    assert_eq!(ack["success"].as_bool(), Some(true), "{ack}");
+    for expected in &recorded {
+        assert_eq!(&next_text(&mut socket).await.expect("frame"), expected);
+    }
+    venue.replay_done().await;
+    // The venue's spot book is the last snapshot's, and REST answers it on the spot category.
+    let rest =
+        get_json(&format!("{}/v5/market/orderbook?category=spot&symbol=ARBUSDC&limit=1", venue.rest_base())).await;
+    let last: Value = serde_json::from_str(recorded.last().expect("frames")).expect("json");
+    // The same numbers (the venue writes them at the instrument's precision: "0.3450" for "0.345").
+    let level = |value: &Value| -> Vec<f64> {
+        value.as_array().expect("level").iter().map(|v| v.as_str().expect("string").parse().expect("number")).collect()
+    };
+    assert_eq!(level(&rest["result"]["b"][0]), level(&last["data"]["b"][0]), "{rest}");
+    assert_eq!(level(&rest["result"]["a"][0]), level(&last["data"]["a"][0]), "{rest}");
+    venue.shutdown().await;
+}
+
 #[tokio::test]
 async fn public_subscription_gets_a_snapshot_then_the_recorded_deltas() {
     let venue = LocalVenue::start(config(vec![bybit_capture()])).await.expect("start");
@@ -74,15 +121,8 @@ async fn public_subscription_gets_a_snapshot_then_the_recorded_deltas() {
     assert_eq!((snapshot["type"].as_str(), snapshot["data"]["u"].as_u64()), (Some("snapshot"), Some(20_254_918)));
     assert_eq!(snapshot["data"]["b"].as_array().map(Vec::len), Some(50));
     let best_bid = &snapshot["data"]["b"][0][0];
-    let rest: Value = serde_json::from_str(
-        &reqwest::get(format!("{}/v5/market/orderbook?category=linear&symbol=XRPUSDT&limit=5", venue.rest_base()))
-            .await
-            .expect("request")
-            .text()
-            .await
-            .expect("body"),
-    )
-    .expect("json");
+    let rest =
+        get_json(&format!("{}/v5/market/orderbook?category=linear&symbol=XRPUSDT&limit=5", venue.rest_base())).await;
     assert_eq!(rest["retCode"], 0);
     assert_eq!((&rest["result"]["b"][0][0], rest["result"]["u"].as_u64()), (best_bid, Some(20_254_918)));
     venue.shutdown().await;

@@ -13,6 +13,7 @@ use ferrotrade_venues::VenueError;
 use ferrotrade_venues::decoded::Scratch;
 use ferrotrade_venues::lines::LineReader;
 use ferrotrade_venues::normalize::Converter;
+use ferrotrade_venues::source::cryptofeed_jsonl::RecordReader;
 use ferrotrade_venues::source::{Format, Frame, FrameHint, MultiError, decode_frames};
 use tokio::sync::mpsc;
 
@@ -77,6 +78,10 @@ pub(crate) fn read_session(
     let mut reader = LineReader::new(&session.files);
     let mut scratch = Scratch::default();
     let mut converter = Converter::default();
+    // cryptofeed JSONL: the records' frames are unescaped here, with their connection's market.
+    let mut records = (session.format == Format::CryptofeedJsonl).then(RecordReader::default);
+    let mut unescaped = Vec::new();
+    let mut record_hint: FrameHint;
     loop {
         if cancel.load(Ordering::Relaxed) {
             break;
@@ -90,9 +95,27 @@ pub(crate) fn read_session(
             }
         };
         let origin = origin.clone();
-        let Some((ts_recv, json)) = split_record(session.format, line) else { continue };
+        let (ts_recv, json, hint, venue) = match records.as_mut() {
+            Some(records) => match records.read(line, &mut unescaped) {
+                Ok(Some(read)) => {
+                    // Only frames pushed on a connection are served; a REST answer (instruments-info) is not.
+                    let venue = read.hint.venue.filter(|venue| read.pushed && crate::capture::served(*venue));
+                    record_hint = read.hint;
+                    (Some(read.ts_recv), unescaped.as_slice(), &record_hint, venue)
+                }
+                Ok(None) => continue,
+                Err(_) => {
+                    report.bad_records += 1;
+                    continue;
+                }
+            },
+            None => {
+                let Some((ts_recv, json)) = split_record(session.format, line) else { continue };
+                (ts_recv, json, &session.hint, session.venue)
+            }
+        };
         let mut events = Vec::new();
-        let decoded = decode_frames(json, &session.hint, &mut scratch, &mut |frame: Frame<'_>| {
+        let decoded = decode_frames(json, hint, &mut scratch, &mut |frame: Frame<'_>| {
             collect(&mut events, &mut converter, &origin, instruments, ts_recv, &frame)
         });
         if let Err(error) = decoded {
@@ -107,7 +130,7 @@ pub(crate) fn read_session(
             report.bad_records += 1;
             continue;
         };
-        let route = route_of(session.venue, &session.hint, text);
+        let route = venue.and_then(|venue| route_of(venue, text));
         let item = ReplayItem { ts_recv, route, frame: Utf8Bytes::from(text.to_owned()), events };
         report.frames += 1;
         if tx.blocking_send(item).is_err() {
@@ -171,7 +194,7 @@ fn collect(
 }
 
 /// The stream or topic a frame belongs to: Binance's combined-stream `"stream"` key, Bybit's `"topic"`.
-fn route_of(venue: Venue, _hint: &FrameHint, text: &str) -> Option<Route> {
+fn route_of(venue: Venue, text: &str) -> Option<Route> {
     let key = if venue.is_binance() { "\"stream\"" } else { "\"topic\"" };
     let at = text.find(key)?;
     let rest = text[at + key.len()..].trim_start().strip_prefix(':')?.trim_start().strip_prefix('"')?;
@@ -211,16 +234,13 @@ mod tests {
     #[test]
     fn routes_binance_envelopes_and_bybit_topics() {
         let text = r#"{"stream":"btcusdt@trade","data":{"e":"trade","s":"BTCUSDT"}}"#;
-        let route = route_of(Venue::BinanceUsdm, &FrameHint::default(), text).expect("route");
+        let route = route_of(Venue::BinanceUsdm, text).expect("route");
         assert_eq!(route.channel, "btcusdt@trade");
         let (start, end) = route.payload.expect("payload");
         assert_eq!(&text[start..end], r#"{"e":"trade","s":"BTCUSDT"}"#);
-        assert!(route_of(Venue::BinanceUsdm, &FrameHint::default(), r#"{"lastUpdateId":1}"#).is_none());
+        assert!(route_of(Venue::BinanceUsdm, r#"{"lastUpdateId":1}"#).is_none());
         let bybit = r#"{"topic":"orderbook.500.XRPUSDT","type":"delta"}"#;
-        assert_eq!(
-            route_of(Venue::BybitLinear, &FrameHint::default(), bybit).expect("topic").channel,
-            "orderbook.500.XRPUSDT"
-        );
+        assert_eq!(route_of(Venue::BybitLinear, bybit).expect("topic").channel, "orderbook.500.XRPUSDT");
     }
 
     #[test]

@@ -89,12 +89,12 @@ impl Source for CryptofeedJsonlSource {
         let Self { files, scratch, frame } = self;
         let mut reader = LineReader::new(files);
         // Market of each connection, from its `connect` record; kept across the session's files.
-        let mut venues: HashMap<String, Venue> = HashMap::new();
+        let mut records = RecordReader::default();
         while let Some((origin, line)) = reader.next_line()? {
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let step = match read_record(line, &mut venues, frame) {
+            let step = match read_record(line, &mut records.venues, frame) {
                 Ok(step) => step,
                 Err(reason) => {
                     visitor.bad_record(VenueError::malformed(origin.clone(), FORMAT, reason))?;
@@ -103,7 +103,7 @@ impl Source for CryptofeedJsonlSource {
             };
             match step {
                 Step::Control(what) => visitor.control(origin, what),
-                Step::Frame { ts_recv, hint } => {
+                Step::Frame { ts_recv, hint, .. } => {
                     visit_frame(frame, &hint, scratch, visitor, origin, Some(ts_recv), FORMAT)?;
                 }
             }
@@ -112,12 +112,45 @@ impl Source for CryptofeedJsonlSource {
     }
 }
 
+/// One frame of a format-2 capture, as [`RecordReader::read`] gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedFrame {
+    /// The record's `ts`.
+    pub ts_recv: UnixNanos,
+    /// The market of the frame's connection (`recv`) or URL (`http`), and a REST answer's symbol.
+    pub hint: FrameHint,
+    /// Pushed on a WebSocket connection (`recv`); `false` for a REST answer (`http`).
+    pub pushed: bool,
+}
+
+/// Format-2 records one line at a time, for callers that keep each frame's bytes (the local venue's
+/// replay serves them as recorded); [`CryptofeedJsonlSource`] reads whole sessions the same way. Each
+/// connection's market is learnt from its `connect` record and given to the frames received on it.
+#[derive(Debug, Default)]
+pub struct RecordReader {
+    venues: HashMap<String, Venue>,
+}
+
+impl RecordReader {
+    /// The frame of `line`, unescaped into `frame`; `None` for a record without one (header, connect,
+    /// send).
+    ///
+    /// # Errors
+    /// Why `line` is not a well-formed record.
+    pub fn read(&mut self, line: &[u8], frame: &mut Vec<u8>) -> Result<Option<RecordedFrame>, String> {
+        Ok(match read_record(line, &mut self.venues, frame)? {
+            Step::Control(_) => None,
+            Step::Frame { ts_recv, hint, pushed } => Some(RecordedFrame { ts_recv, hint, pushed }),
+        })
+    }
+}
+
 /// What one record asks for.
 enum Step {
     /// A record without market content.
     Control(&'static str),
-    /// A frame, now unescaped in the frame buffer.
-    Frame { ts_recv: UnixNanos, hint: FrameHint },
+    /// A frame, now unescaped in the frame buffer; `pushed` for a WebSocket frame, not a REST answer.
+    Frame { ts_recv: UnixNanos, hint: FrameHint, pushed: bool },
 }
 
 fn read_record(line: &[u8], venues: &mut HashMap<String, Venue>, frame: &mut Vec<u8>) -> Result<Step, String> {
@@ -138,14 +171,14 @@ fn read_record(line: &[u8], venues: &mut HashMap<String, Venue>, frame: &mut Vec
             let ts_recv = record_ts(&record)?;
             let venue = record.conn.and_then(|conn| venues.get(conn).copied());
             unescape_data(line, frame)?;
-            Ok(Step::Frame { ts_recv, hint: FrameHint { venue, symbol: None } })
+            Ok(Step::Frame { ts_recv, hint: FrameHint { venue, symbol: None }, pushed: true })
         }
         "http" => {
             let ts_recv = record_ts(&record)?;
             let url = record.url.as_deref().or(record.addr.as_deref()).ok_or("http record without url")?;
             let hint = FrameHint { venue: venue_from_url(url), symbol: symbol_from_url(url) };
             unescape_data(line, frame)?;
-            Ok(Step::Frame { ts_recv, hint })
+            Ok(Step::Frame { ts_recv, hint, pushed: false })
         }
         other => Err(format!("unknown record type {other:?}")),
     }
@@ -300,6 +333,29 @@ mod tests {
         let path = dir.join(name);
         std::fs::write(&path, text).unwrap();
         path
+    }
+
+    #[test]
+    fn the_record_reader_gives_each_frame_its_connection_s_market_and_bytes() {
+        let text = std::fs::read_to_string(capture()).unwrap();
+        let (mut records, mut frame) = (RecordReader::default(), Vec::new());
+        let (mut spot, mut spot_books, mut linear, mut rest) = (0, 0, 0, 0);
+        for line in text.lines() {
+            let Some(read) = records.read(line.as_bytes(), &mut frame).unwrap() else { continue };
+            let raw = std::str::from_utf8(&frame).unwrap();
+            match (read.pushed, read.hint.venue) {
+                (true, Some(Venue::BybitSpot)) => {
+                    spot += 1;
+                    spot_books += usize::from(raw.starts_with(r#"{"topic":"orderbook.1."#));
+                }
+                (true, Some(Venue::BybitLinear)) => linear += 1,
+                (false, _) => rest += 1,
+                other => panic!("frame of an unknown connection: {other:?} {raw}"),
+            }
+        }
+        // grep '"t":"recv","conn":"BYBIT.ws.N"' -c: 145 on spot (139 books, 6 acks), 202 on linear.
+        assert_eq!((spot, spot_books, linear), (145, 139, 202));
+        assert_eq!(rest, 1, "the one instruments-info answer");
     }
 
     #[test]
