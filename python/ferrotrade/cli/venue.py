@@ -59,7 +59,8 @@ def serve_command(  # noqa: PLR0917 (typer maps each parameter to an option)
     user_drop: Annotated[float, typer.Option("--user-drop", help="Probability to lose a user push.")] = 0.0,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the fault draws.")] = 0,
     busy_poll: Annotated[
-        bool, typer.Option("--busy-poll", help="Never sleep between requests (one CPU at 100 %; for benchmarks).")
+        bool,
+        typer.Option("--busy-poll", help="Never sleep between requests (one CPU at 100 %, for benchmarks)."),
     ] = False,
 ) -> None:
     """Serve recorded Binance/Bybit traffic and a matching engine on loopback until Ctrl-C."""
