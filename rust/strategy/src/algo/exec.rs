@@ -233,9 +233,9 @@ impl Exec {
         let spec = resolve(order, ctx, &|index| books.get(index.get()).copied().unwrap_or(false), &|index| {
             trades.get(index.get()).copied().unwrap_or(false)
         })?;
-        let spec_params_len = match &spec.params {
-            Params::Route { legs } => Some(legs.len()),
-            _ => None,
+        let dropped = match &spec.params {
+            Params::Route { legs } => vec![false; legs.len()],
+            _ => Vec::new(),
         };
         let id = ParentId(self.parents.len() as u64 + 1);
         let index = self.parents.len();
@@ -256,10 +256,7 @@ impl Exec {
             market_notional: 0.0,
             final_sent: false,
             sweeps: 0,
-            dropped: match &spec_params_len {
-                Some(len) => vec![false; *len],
-                None => Vec::new(),
-            },
+            dropped,
             anchor: None,
             urged: false,
             crossed: false,
@@ -268,6 +265,13 @@ impl Exec {
         self.active.push(index);
         self.drive(ctx, index, Wake::Start);
         Ok(id)
+    }
+
+    /// Appends `text` to the record of child `id` (what happened to it after it was sent).
+    fn note_child(&mut self, id: ClientOrderId, text: &str) {
+        if let Some(child) = self.records.children.iter_mut().rev().find(|child| child.client_id == id) {
+            child.note.push_str(text);
+        }
     }
 
     fn index_of(&self, id: ParentId) -> Option<usize> {
@@ -393,13 +397,10 @@ impl Exec {
                 parent.dropped[leg] = true;
                 parent.sweeps = 0;
                 let all_dropped = parent.dropped.iter().all(|dropped| *dropped);
-                if let Some(child) =
-                    self.records.children.iter_mut().rev().find(|child| child.client_id == event.client_id)
-                {
-                    child
-                        .note
-                        .push_str(&format!(" -- denied by the risk chain ({reason}): the venue leaves the route"));
-                }
+                self.note_child(
+                    event.client_id,
+                    &format!(" -- denied by the risk chain ({reason}): the venue leaves the route"),
+                );
                 if all_dropped {
                     self.close(
                         ctx,
@@ -728,11 +729,7 @@ impl Exec {
                         if crossing && !self.parents[index].crossed {
                             self.parents[index].crossed = true;
                             let why = if timed_out { "the timeout" } else { "the market ran away from the peg" };
-                            if let Some(child) =
-                                self.records.children.iter_mut().rev().find(|child| child.client_id == working.id)
-                            {
-                                child.note.push_str(&format!(" -- crossed by amend after {why}"));
-                            }
+                            self.note_child(working.id, &format!(" -- crossed by amend after {why}"));
                         }
                     }
                     None | Some(_) => {}
