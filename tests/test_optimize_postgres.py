@@ -18,11 +18,10 @@ import os
 import pwd
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,14 +61,8 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def postgres() -> Iterator[Server]:
+def postgres(free_port: Callable[[], int]) -> Iterator[Server]:
     bindir = _bindir()
     if bindir is None:
         _unavailable(
@@ -94,7 +87,7 @@ def postgres() -> Iterator[Server]:
         os.chown(root, owner.pw_uid, owner.pw_gid)
         os.chown(pwfile, owner.pw_uid, owner.pw_gid)
     pwfile.chmod(0o600)
-    port = _free_port()
+    port = free_port()
 
     def pg(*args: str) -> None:
         subprocess.run([*prefix, *args], check=True, capture_output=True, timeout=120)
@@ -243,13 +236,15 @@ def test_a_coordinator_joins_the_study_and_reports_it(postgres: Server, tmp_path
     assert result.best_params is not None
 
 
-def test_an_unreachable_database_is_an_error_before_any_trial(tmp_path: Path) -> None:
+def test_an_unreachable_database_is_an_error_before_any_trial(
+    tmp_path: Path, free_port: Callable[[], int]
+) -> None:
     config = tmp_path / "mm.toml"
     config.write_text(CONFIG)
     with pytest.raises(
         ConfigError, match=r"optimize\.storage: cannot reach postgresql\+psycopg://u:\*\*\*@127\.0\.0\.1"
     ):
-        ft.backtest.optimize(config, storage=f"postgresql://u:hunter2@127.0.0.1:{_free_port()}/db")
+        ft.backtest.optimize(config, storage=f"postgresql://u:hunter2@127.0.0.1:{free_port()}/db")
     assert not (tmp_path / "studies").exists()
 
 

@@ -6,9 +6,9 @@ schedules run on wall-clock timers, so no test asserts a duration."""
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -98,10 +98,8 @@ def test_a_risk_denial_fails_the_parent_with_its_reason(tmp_path: Path) -> None:
     assert sum(strategy.fills) == pytest.approx(0.05)
 
 
-def test_parents_are_published_on_the_bus(tmp_path: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+def test_parents_are_published_on_the_bus(tmp_path: Path, free_port: Callable[[], int]) -> None:
+    port = free_port()
     data = config(tmp_path)
     # Publishing only: no command socket and no HTTP, so no control token is needed.
     data["bus"] = {"publish": f"tcp://127.0.0.1:{port}", "wait_subscribers": 1, "control": "", "http": ""}

@@ -4,9 +4,9 @@ runs (the engine on a worker thread) and runs with a Python strategy (on the cal
 
 from __future__ import annotations
 
-import socket
 import threading
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +30,6 @@ class Quiet(ft.Strategy):
         pass
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def config(port: int) -> dict[str, Any]:
     data = tomllib.loads(MM.read_text())
     data["backtest"]["catalog"] = str(CATALOG)
@@ -46,7 +39,9 @@ def config(port: int) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("python_strategy", [False, True])
-def test_every_fill_of_a_backtest_is_published_in_order(python_strategy: bool) -> None:
+def test_every_fill_of_a_backtest_is_published_in_order(
+    python_strategy: bool, free_port: Callable[[], int]
+) -> None:
     port = free_port()
     received: list[tuple[str, envelope_pb2.Envelope]] = []
     bus = Subscriber(f"tcp://127.0.0.1:{port}")
@@ -77,7 +72,7 @@ def test_every_fill_of_a_backtest_is_published_in_order(python_strategy: bool) -
     assert positions[0].strategy == final["strategy"][0]
 
 
-def test_a_backtest_bus_takes_no_commands() -> None:
+def test_a_backtest_bus_takes_no_commands(free_port: Callable[[], int]) -> None:
     data = config(free_port())
     data["bus"]["control"] = "tcp://127.0.0.1:5556"
     with pytest.raises(ConfigError, match=r"bus\.control: a backtest takes no commands"):

@@ -21,14 +21,13 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -90,13 +89,6 @@ wait_subscribers = 2
 wait_ms = 20000
 book_rate_hz = 20
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def signed_get(address: str, path: str, params: str) -> Any:
@@ -170,7 +162,7 @@ class Session:
 
 
 @pytest.fixture(scope="module")
-def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
+def session(tmp_path_factory: pytest.TempPathFactory, free_port: Callable[[], int]) -> Iterator[Session]:
     tmp = tmp_path_factory.mktemp("bus")
     venue_env = {**os.environ, "FT_VENUE_API_KEY": KEY, "FT_VENUE_API_SECRET": SECRET}
     serve = [*CLI, "venue", "serve", "--replay", str(CAPTURE), "--port", "0", "--speed", "10"]
