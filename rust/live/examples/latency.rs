@@ -40,20 +40,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         match arg.as_str() {
             "--busy-poll" => busy_poll = true,
             "--venue-busy-poll" => venue_busy_poll = true,
-            _ => {}
-        }
-        if arg == "--busy-poll" || arg == "--venue-busy-poll" {
-            continue;
-        }
-        match (arg.as_str(), args.next()) {
-            ("--speed", Some(value)) if value == "max" => speed = Speed::Max,
-            ("--speed", Some(value)) => speed = Speed::Realtime(value.parse()?),
-            ("--repeat", Some(value)) => repeat = value.parse()?,
-            ("--cpu", Some(value)) => cpu = Some(value.parse()?),
-            _ => {
-                let usage = "usage: latency [--speed max|N] [--repeat N] [--busy-poll] [--venue-busy-poll] [--cpu N]";
-                return Err(format!("{usage} (got {arg})").into());
-            }
+            _ => match (arg.as_str(), args.next()) {
+                ("--speed", Some(value)) if value == "max" => speed = Speed::Max,
+                ("--speed", Some(value)) => speed = Speed::Realtime(value.parse()?),
+                ("--repeat", Some(value)) => repeat = value.parse()?,
+                ("--cpu", Some(value)) => cpu = Some(value.parse()?),
+                _ => {
+                    let usage =
+                        "usage: latency [--speed max|N] [--repeat N] [--busy-poll] [--venue-busy-poll] [--cpu N]";
+                    return Err(format!("{usage} (got {arg})").into());
+                }
+            },
         }
     }
     let dir = std::env::temp_dir().join(format!("ft-latency-{}", std::process::id()));

@@ -24,7 +24,12 @@ fn venue() -> VenueThread {
 }
 
 fn venue_at(speed: Speed) -> VenueThread {
-    let config = LocalVenueConfig {
+    VenueThread::start_with(venue_config(speed), Venue::BinanceUsdm)
+}
+
+/// The USD-M capture replayed at `speed` to one account of 100 000 USDT, charging VIP 0 fees.
+fn venue_config(speed: Speed) -> LocalVenueConfig {
+    LocalVenueConfig {
         replay: vec![data("sessions/binance-usdm/btcusdt_20240808.gz")],
         accounts: vec![ApiAccount { api_key: KEY.into(), secret: Secret::new(SECRET), ed25519_public_pem: None }],
         balances: vec![("USDT".into(), Decimal::parse_str("100000").expect("decimal"))],
@@ -32,8 +37,7 @@ fn venue_at(speed: Speed) -> VenueThread {
         sim: standard_fees(),
         speed,
         ..LocalVenueConfig::default()
-    };
-    VenueThread::start_with(config, Venue::BinanceUsdm)
+    }
 }
 
 fn key_file(dir: &Path, mode: u32) -> std::path::PathBuf {
@@ -109,16 +113,7 @@ fn a_busy_polling_engine_trades_and_its_warm_up_never_reaches_the_venue() {
     std::fs::remove_dir_all(&dir).ok();
     let keys = key_file(&dir.join("keys"), 0o600);
     let venue = VenueThread::start_with(
-        LocalVenueConfig {
-            replay: vec![data("sessions/binance-usdm/btcusdt_20240808.gz")],
-            accounts: vec![ApiAccount { api_key: KEY.into(), secret: Secret::new(SECRET), ed25519_public_pem: None }],
-            balances: vec![("USDT".into(), Decimal::parse_str("100000").expect("decimal"))],
-            start_paused: true,
-            sim: standard_fees(),
-            speed: Speed::Realtime(100.0),
-            busy_poll: true,
-            ..LocalVenueConfig::default()
-        },
+        LocalVenueConfig { busy_poll: true, ..venue_config(Speed::Realtime(100.0)) },
         Venue::BinanceUsdm,
     );
     let mut config = live_config(&venue, &dir.join("run"), &keys, "");
