@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use ferrotrade_model::{
     ClientOrderId, Decimal, Instrument, InstrumentIndex, OrderEvent, OrderEventKind, OrderRequest, OrderSide,
-    OrderType, Price, Quantity, RejectReason, TimeInForce, UnixNanos,
+    OrderType, Price, Quantity, RejectReason, UnixNanos,
 };
 use ferrotrade_venues::trading::{ApiError, FillReport, NewOrder, OrderUpdate, SignedRequest};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
@@ -117,19 +117,13 @@ impl Core {
     /// A representative order for the order path's warm-up (see [`super::Gateway::warm`]): a post-only
     /// buy of one lot at one tick of the gateway's first instrument. It is signed and encoded, never sent.
     pub(super) fn warm_order(&self) -> Option<NewOrder> {
-        let (symbol, spec) = self.instruments.iter().flatten().next()?;
-        Some(NewOrder {
-            symbol: symbol.clone(),
-            client_id: ClientOrderId(1),
-            side: OrderSide::Buy,
-            order_type: OrderType::Limit,
-            time_in_force: TimeInForce::Gtc,
-            price: Some(Decimal::from_fixed(1, spec.price_precision)),
-            quantity: Decimal::from_fixed(1, spec.size_precision),
-            stop_price: None,
-            post_only: true,
-            reduce_only: false,
-        })
+        let index = self.instruments.iter().position(Option::is_some)?;
+        let (symbol, spec) = self.symbol(InstrumentIndex(index as u32))?;
+        let mut request =
+            OrderRequest::limit(InstrumentIndex(index as u32), OrderSide::Buy, spec.tick_size, spec.lot_size);
+        request.post_only = true;
+        // The order path's own conversion, so the warm-up runs it too.
+        Some(new_order(symbol, ClientOrderId(1), &request, spec))
     }
 
     /// The instrument indexes this gateway trades.
