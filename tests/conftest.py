@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,3 +22,14 @@ def _free_port() -> int:
 def free_port() -> Callable[[], int]:
     """A function returning a TCP port on 127.0.0.1 that was free a moment ago (for servers tests start)."""
     return _free_port
+
+
+def _read_journal(run_dir: Path) -> list[dict[str, Any]]:
+    with (run_dir / "journal.jsonl").open() as file:
+        return [json.loads(line) for line in file if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def read_journal() -> Callable[[Path], list[dict[str, Any]]]:
+    """A function reading a live run directory's journal (``journal.jsonl``) into its records, in order."""
+    return _read_journal

@@ -5,7 +5,6 @@ schedules run on wall-clock timers, so no test asserts a duration."""
 
 from __future__ import annotations
 
-import json
 import threading
 import tomllib
 from collections.abc import Callable
@@ -63,13 +62,10 @@ class OneParent(ft.Strategy):
             self.final = ctx.algo(self.parent)
 
 
-def journaled_orders(run_dir: Path) -> list[dict[str, Any]]:
-    with (run_dir / "journal.jsonl").open() as file:
-        return [record for line in file if line.strip() and (record := json.loads(line))["t"] == "order"]
-
-
 @pytest.mark.parametrize("mode", ["replay", "paper"])
-def test_a_twap_runs_live_through_the_risk_chain_and_the_venue(tmp_path: Path, mode: str) -> None:
+def test_a_twap_runs_live_through_the_risk_chain_and_the_venue(
+    tmp_path: Path, mode: str, read_journal: Callable[[Path], list[dict[str, Any]]]
+) -> None:
     strategy = OneParent(
         algo="twap", instrument=BTC, side="buy", quantity=0.008, duration_s=1.2, slices=4, child="market"
     )
@@ -81,7 +77,7 @@ def test_a_twap_runs_live_through_the_risk_chain_and_the_venue(tmp_path: Path, m
     assert strategy.final["children"] == 4
     assert sum(strategy.fills) == pytest.approx(0.008)
     # Every child is an ordinary journaled order of the strategy, and the venue's position agrees.
-    assert len(journaled_orders(tmp_path)) == 4
+    assert sum(record["t"] == "order" for record in read_journal(tmp_path)) == 4
     position = next(row["quantity"] for row in report.positions if row["instrument"] == BTC)
     assert position * 0.001 == pytest.approx(0.008)
 

@@ -8,9 +8,9 @@ assertions are on counts and identities, never on durations.
 
 from __future__ import annotations
 
-import json
 import os
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,14 +55,9 @@ class Joiner(ft.Strategy):
         self.fills += 1
 
 
-def journaled_fills(run_dir: Path) -> int:
-    """The ``filled`` events of the run's journal."""
-    with (run_dir / "journal.jsonl").open() as file:
-        records = [json.loads(line) for line in file if line.strip()]
-    return sum(1 for r in records if r["t"] == "event" and r["kind"]["k"] == "filled")
-
-
-def test_a_pinned_busy_polled_run_trades_on_its_cpu_and_gives_the_thread_its_set_back(tmp_path: Path) -> None:
+def test_a_pinned_busy_polled_run_trades_on_its_cpu_and_gives_the_thread_its_set_back(
+    tmp_path: Path, read_journal: Callable[[Path], list[dict[str, Any]]]
+) -> None:
     data = config(tmp_path)
     del data["strategy"]
     strategy = Joiner()
@@ -73,7 +68,8 @@ def test_a_pinned_busy_polled_run_trades_on_its_cpu_and_gives_the_thread_its_set
     assert os.sched_getaffinity(0) == before, "the calling thread's CPU set is restored"
     assert strategy.cpu_sets == {frozenset({data["live"]["cpu"]})}, "every callback ran pinned to the CPU"
     assert report.counters["orders"] > 0
-    assert strategy.fills == report.counters["fills"] == journaled_fills(tmp_path) > 0
+    journaled = sum(r["t"] == "event" and r["kind"]["k"] == "filled" for r in read_journal(tmp_path))
+    assert strategy.fills == report.counters["fills"] == journaled > 0
     wire, write = report.latency["risk_to_wire"], report.latency["write_call"]
     assert write["count"] == wire["count"] > 0, "every order written at once has its write timed"
     assert write["p50_us"] <= wire["p50_us"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -64,13 +65,10 @@ def config(run_dir: Path, model: Path, **strategy: Any) -> dict[str, Any]:
     return data
 
 
-def journal(run_dir: Path) -> list[dict[str, Any]]:
-    with (run_dir / "journal.jsonl").open() as file:
-        return [json.loads(line) for line in file if line.strip()]
-
-
 @pytest.mark.parametrize("mode", ["replay", "paper"])
-def test_the_exported_model_trades_in_the_live_engine(tmp_path: Path, model: Path, mode: str) -> None:
+def test_the_exported_model_trades_in_the_live_engine(
+    tmp_path: Path, model: Path, mode: str, read_journal: Callable[[Path], list[dict[str, Any]]]
+) -> None:
     card = json.loads(model.with_suffix(".card.json").read_text())
     assert card["features"]["names"] == FEATURES
 
@@ -80,7 +78,7 @@ def test_the_exported_model_trades_in_the_live_engine(tmp_path: Path, model: Pat
     assert report.counters["fills"] >= 1
     position = next(row["quantity"] for row in report.positions if row["instrument"] == BTC)
     assert position * 0.001 == pytest.approx(0.002), "the model's target (long 0.002) is the venue's position"
-    orders = [record for record in journal(tmp_path) if record["t"] == "order"]
+    orders = [record for record in read_journal(tmp_path) if record["t"] == "order"]
     assert len(orders) == 1, "one market order to the target, then nothing while the target holds"
 
 

@@ -8,9 +8,9 @@ in ``tmp_path``; the assertions are on counts and identities, never on durations
 
 from __future__ import annotations
 
-import json
 import re
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +33,6 @@ def config(run_dir: Path, *, speed: Any = "max") -> dict[str, Any]:
     data["replay"]["paths"] = [str(CAPTURE)]
     data["replay"]["speed"] = speed
     return data
-
-
-def journal(run_dir: Path) -> list[dict[str, Any]]:
-    """Every record of the run's JSONL journal, in order."""
-    with (run_dir / "journal.jsonl").open() as file:
-        return [json.loads(line) for line in file if line.strip()]
 
 
 def sessions(records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
@@ -70,14 +64,16 @@ def position_lots(report: ft.live.LiveReport) -> int:
 
 
 @pytest.mark.parametrize("mode", ["replay", "paper"])
-def test_run_fills_agree_with_journal(tmp_path: Path, mode: str) -> None:
+def test_run_fills_agree_with_journal(
+    tmp_path: Path, mode: str, read_journal: Callable[[Path], list[dict[str, Any]]]
+) -> None:
     report = ft.live.run(config(tmp_path), mode=mode, stop_after=3)
 
     assert report.mode == mode
     assert report.strategies == ["mm"]
     assert report.counters["messages"] > 1000
     assert report.counters["fills"] > 0
-    records = journal(tmp_path)
+    records = read_journal(tmp_path)
     (session,) = sessions(records)
     journal_fills = fills(session)
     assert len(journal_fills) == report.counters["fills"]
@@ -96,11 +92,13 @@ def test_run_fills_agree_with_journal(tmp_path: Path, mode: str) -> None:
 
 
 @pytest.mark.parametrize("mode", ["paper", "replay"])
-def test_restart_continues_ids_and_replays_fills_once(tmp_path: Path, mode: str) -> None:
+def test_restart_continues_ids_and_replays_fills_once(
+    tmp_path: Path, mode: str, read_journal: Callable[[Path], list[dict[str, Any]]]
+) -> None:
     first = ft.live.run(config(tmp_path), mode=mode, stop_after=1.5)
     second = ft.live.run(config(tmp_path), mode=mode, stop_after=1.5)
 
-    one, two = sessions(journal(tmp_path))
+    one, two = sessions(read_journal(tmp_path))
     ids_one = [r["id"] for r in one if r["t"] == "order"]
     ids_two = [r["id"] for r in two if r["t"] == "order"]
     assert ids_one
