@@ -5,7 +5,8 @@
 //! Input: the bundled real Binance USD-M BTCUSDT session (`tests/data/sessions/binance-usdm`, six minutes:
 //! depth diffs at 0 ms, bookTicker, trades, and the REST snapshot), replayed whole per iteration into a
 //! fresh feed and book. Printed as frames per second and MB/s of JSON; `depth_frames` replays only the
-//! depth diffs (and the snapshot), the frames that move the book and wake a market maker.
+//! depth diffs (and the snapshot), the frames that move the book and wake a market maker;
+//! `snapshot_sync` times the REST snapshot's input alone (the book built and the buffered diffs replayed).
 
 use std::hint::black_box;
 use std::io::Read;
@@ -88,6 +89,38 @@ fn feed_process(c: &mut Criterion) {
         .cloned()
         .collect();
     bench(c, "depth_frames", &depth);
+    snapshot_sync(c, &lines);
+}
+
+/// The snapshot's input alone: the frames before it (the diffs it finds buffered) are processed in the
+/// untimed set-up, so the time is decoding the 1000 levels a side, building the book and replaying the
+/// buffered diffs over it: what the first quotes of a run wait for.
+#[allow(clippy::expect_used)]
+fn snapshot_sync(c: &mut Criterion, lines: &[(u64, Bytes)]) {
+    let at = lines.iter().position(|(_, json)| json.starts_with(b"{\"lastUpdateId\"")).expect("a snapshot");
+    let mut group = c.benchmark_group("feed_process");
+    group.bench_function(format!("snapshot_sync ({} bytes of JSON)", lines[at].1.len()), |b| {
+        b.iter_batched(
+            || {
+                let (mut feed, mut books) = (feed(), vec![OrderBook::new()]);
+                let mut events = Vec::<FeedEvent>::with_capacity(4096);
+                for input in inputs(&lines[..at]) {
+                    events.clear();
+                    feed.process(input, &mut books, &mut events);
+                }
+                (feed, books, inputs(&lines[at..=at]), events)
+            },
+            |(mut feed, mut books, inputs, mut events)| {
+                for input in inputs {
+                    events.clear();
+                    feed.process(input, &mut books, &mut events);
+                }
+                black_box(books[0].best_bid())
+            },
+            BatchSize::LargeInput,
+        );
+    });
+    group.finish();
 }
 
 criterion_group!(benches, feed_process);

@@ -24,11 +24,18 @@ pub fn decode_frame<'s>(frame: &'s [u8], hint: &FrameHint, scratch: &'s mut Scra
     if let Some(depth) = fast::decode_depth(frame, hint, &mut scratch.bids, &mut scratch.asks) {
         return Ok(depth.into_frame(scratch));
     }
+    if frame.starts_with(fast::SNAPSHOT_HEAD) {
+        scratch.clear_levels();
+        if let Some(depth) = fast::decode_snapshot(frame, hint, scratch) {
+            return Ok(depth.into_frame(scratch));
+        }
+    }
     scratch.clear_levels();
     decode_general(frame, hint, scratch)
 }
 
-/// The sonic-rs path, for every frame (the fast path only takes compact `depthUpdate`s).
+/// The sonic-rs path, for every frame (the fast paths only take compact `depthUpdate`s and REST depth
+/// snapshots).
 pub(crate) fn decode_general<'s>(
     frame: &'s [u8],
     hint: &FrameHint,

@@ -1,9 +1,13 @@
-//! A single-pass decoder for the one message that dominates every capture: a compact `depthUpdate`.
+//! Single-pass decoders for the books' messages: a compact `depthUpdate`, the message that dominates
+//! every capture, and the REST depth snapshot a book is (re)built from.
 //!
 //! Why: the general path lets sonic-rs skip each level array (validating it) and then scans it again,
-//! which costs about as much as the level parsing itself. This path reads a frame of exactly the shape
-//! Binance sends, `{"stream":"..","data":{"e":"depthUpdate",..}}` or the bare payload, without
-//! whitespace and with only the known keys, in one pass: the levels are parsed where they stand.
+//! which costs about as much as the level parsing itself. These paths read a frame of exactly the shape
+//! Binance sends, `{"stream":"..","data":{"e":"depthUpdate",..}}` or the bare payload, and
+//! `{"lastUpdateId":..,"E":..,"T":..,"bids":[..],"asks":[..]}` (`E`/`T` on futures only), without
+//! whitespace and with only the known keys, in one pass: the levels are parsed where they stand. A
+//! snapshot of 1000 levels a side is 42 KB of JSON, and the quotes a market maker places when its book
+//! first syncs wait for all of it.
 //!
 //! It never decides an error: anything unexpected (another event, an unknown or repeated key, whitespace,
 //! an escape, a number with a leading zero, a bad decimal) returns `None`, and the frame goes through the
@@ -19,20 +23,81 @@ use crate::source::{Frame, FrameHint};
 
 const ENVELOPE_HEAD: &[u8] = b"{\"stream\":\"";
 const DEPTH_HEAD: &[u8] = b"{\"e\":\"depthUpdate\"";
+/// How every REST depth snapshot starts.
+pub(crate) const SNAPSHOT_HEAD: &[u8] = b"{\"lastUpdateId\":";
 
-/// A decoded `depthUpdate` whose levels are in the scratch buffers it was given.
+/// A decoded book message whose levels are in the scratch buffers it was given.
 pub(crate) struct Depth<'s> {
     venue: Venue,
-    symbol: &'s str,
+    /// The frame's symbol; `None`: the hint's, copied into the scratch (a REST snapshot names none).
+    symbol: Option<&'s str>,
     book: RawBook<'static>,
 }
 
 impl<'s> Depth<'s> {
-    /// The frame, borrowing the levels from `scratch`.
+    /// The frame, borrowing the levels (and a copied symbol) from `scratch`.
     pub(crate) fn into_frame(self, scratch: &'s Scratch) -> Frame<'s> {
         let book = RawBook { bids: &scratch.bids, asks: &scratch.asks, ..self.book };
-        Frame::Market(Decoded { venue: self.venue, symbol: self.symbol, payload: Payload::Book(book) })
+        let symbol = self.symbol.unwrap_or(scratch.symbol.as_str());
+        Frame::Market(Decoded { venue: self.venue, symbol, payload: Payload::Book(book) })
     }
+}
+
+/// Decodes `frame` if it is a compact REST depth snapshot and `hint` names the symbol (the body does
+/// not), pushing its levels into the scratch's buffers and the symbol into its `symbol`; `None` sends it
+/// to the general path (the caller clears the buffers first). As there, the snapshot is a futures one
+/// when it carries `E` or `T`.
+#[inline]
+pub(crate) fn decode_snapshot(frame: &[u8], hint: &FrameHint, scratch: &mut Scratch) -> Option<Depth<'static>> {
+    let symbol = hint.symbol.as_deref()?;
+    if !frame.starts_with(SNAPSHOT_HEAD) {
+        return None;
+    }
+    let mut reader = Reader { bytes: frame, at: SNAPSHOT_HEAD.len() };
+    let last_id = reader.integer()?;
+    let (mut event_time, mut transaction_time) = (None, None);
+    let (mut seen_bids, mut seen_asks) = (false, false);
+    loop {
+        match reader.byte()? {
+            b',' => {}
+            b'}' => break,
+            _ => return None,
+        }
+        reader.byte().filter(|byte| *byte == b'"')?;
+        let key_start = reader.at;
+        let key_end = key_start + memchr::memchr(b'"', frame.get(key_start..)?)?;
+        reader.at = key_end + 1;
+        reader.byte().filter(|byte| *byte == b':')?;
+        match &frame[key_start..key_end] {
+            b"E" if event_time.is_none() => event_time = Some(reader.integer()?),
+            b"T" if transaction_time.is_none() => transaction_time = Some(reader.integer()?),
+            b"bids" if !seen_bids => {
+                reader.at = parse_levels_at(frame, reader.at, &mut scratch.bids).ok()?;
+                seen_bids = true;
+            }
+            b"asks" if !seen_asks => {
+                reader.at = parse_levels_at(frame, reader.at, &mut scratch.asks).ok()?;
+                seen_asks = true;
+            }
+            _ => return None,
+        }
+    }
+    if reader.at != frame.len() || !seen_bids || !seen_asks {
+        return None;
+    }
+    scratch.symbol.clear();
+    scratch.symbol.push_str(symbol);
+    let book = RawBook {
+        ts_event: transaction_time.or(event_time).map_or(UnixNanos(0), UnixNanos::from_millis),
+        first_sequence: last_id,
+        sequence: last_id,
+        prev_sequence: 0,
+        is_snapshot: true,
+        bids: &[],
+        asks: &[],
+    };
+    let futures = event_time.is_some() || transaction_time.is_some();
+    Some(Depth { venue: infer_venue(hint, symbol, false, futures), symbol: None, book })
 }
 
 /// Decodes `frame` if it is a compact `depthUpdate`, pushing its levels into `bids`/`asks`; `None`
@@ -121,7 +186,7 @@ pub(crate) fn decode_depth<'s>(
         asks: &[],
     };
     let venue = infer_venue(hint, symbol, fields.has_pair, fields.prev_id.is_some());
-    Some(Depth { venue, symbol, book })
+    Some(Depth { venue, symbol: Some(symbol), book })
 }
 
 #[derive(Default)]
@@ -234,6 +299,102 @@ mod tests {
         }
         // 3 in frames.txt, 200, and 187 + 854 in the collector extracts: all compact.
         assert_eq!((fast_depth, depth), (1244, 1244));
+    }
+
+    fn hinted(symbol: &str) -> FrameHint {
+        FrameHint { venue: None, symbol: Some(symbol.into()) }
+    }
+
+    fn fast_snapshot(frame: &[u8], hint: &FrameHint) -> Option<String> {
+        let mut scratch = Scratch::default();
+        let depth = decode_snapshot(frame, hint, &mut scratch)?;
+        Some(format!("Ok({:?})", depth.into_frame(&scratch)))
+    }
+
+    fn general_hinted(frame: &[u8], hint: &FrameHint) -> String {
+        let mut scratch = Scratch::default();
+        format!("{:?}", decode_general(frame, hint, &mut scratch))
+    }
+
+    /// Every real REST depth snapshot at hand, with the symbol its request named: the two in frames.txt
+    /// (spot RUNEEUR, COIN-M LINKUSD_PERP), the spot and USD-M collector extracts' (BTCUSDT) and
+    /// cryptofeed's spot and USD-M HTTP captures (`URL -> time: body`).
+    fn real_snapshots() -> Vec<(String, Vec<u8>)> {
+        let text = std::fs::read_to_string(format!("{DATA}binance/frames.txt")).unwrap();
+        let mut snapshots: Vec<(String, Vec<u8>)> = text
+            .lines()
+            .filter_map(|line| match line.split_once('\t').unwrap() {
+                ("spot_rest_snapshot", body) => Some(("RUNEEUR".to_owned(), body.as_bytes().to_vec())),
+                ("coinm_rest_snapshot", body) => Some(("LINKUSD_PERP".to_owned(), body.as_bytes().to_vec())),
+                _ => None,
+            })
+            .collect();
+        for name in ["collector/btcusdt_20240808.gz", "collector/btcusdt_20230404.dat.gz"] {
+            let mut text = String::new();
+            let file = std::fs::File::open(format!("{DATA}{name}")).unwrap();
+            flate2::read::MultiGzDecoder::new(file).read_to_string(&mut text).unwrap();
+            let bodies = text.lines().map(|line| line.split_once(' ').unwrap().1);
+            snapshots.extend(
+                bodies
+                    .filter(|body| body.starts_with("{\"lastUpdateId\""))
+                    .map(|body| ("BTCUSDT".to_owned(), body.into())),
+            );
+        }
+        for name in ["BINANCE.http.0.0", "BINANCE_FUTURES.http.0.0"] {
+            let text = std::fs::read_to_string(format!("{DATA}cryptofeed/{name}")).unwrap();
+            for line in text.lines().filter(|line| !line.is_empty()) {
+                let (url, rest) = line.split_once(" -> ").unwrap();
+                let body = rest.split_once(": ").unwrap().1;
+                let symbol = url.split_once("symbol=").unwrap().1.split('&').next().unwrap();
+                snapshots.push((symbol.to_owned(), body.as_bytes().to_vec()));
+            }
+        }
+        snapshots
+    }
+
+    #[test]
+    fn both_paths_agree_on_real_snapshots() {
+        let (mut fast, mut futures) = (0, 0);
+        let snapshots = real_snapshots();
+        for (symbol, frame) in &snapshots {
+            let hint = hinted(symbol);
+            let general = general_hinted(frame, &hint);
+            assert!(general.starts_with("Ok(Market"), "{symbol}: {general}");
+            // COIN-M snapshots also carry `symbol` and `pair`, and the 2023 USD-M one was rewritten with
+            // spaces after the separators: the general path reads those.
+            let Some(text) = fast_snapshot(frame, &hint) else {
+                let frame = String::from_utf8_lossy(frame);
+                assert!(frame.contains("\"pair\":") || frame.contains(", "), "{symbol}");
+                continue;
+            };
+            assert_eq!(text, general, "{symbol}");
+            fast += 1;
+            futures += usize::from(text.contains("BinanceUsdm"));
+        }
+        // frames.txt 2, the collector extracts 1 each, cryptofeed 4 spot and 4 USD-M.
+        assert_eq!((snapshots.len(), fast, futures), (12, 10, 4), "E/T mark the USD-M snapshots");
+        // Without a symbol from the request, the general path words the error.
+        assert!(fast_snapshot(&snapshots[0].1, &FrameHint::default()).is_none());
+    }
+
+    #[test]
+    fn unusual_snapshots_go_to_the_general_path() {
+        let frame = r#"{"lastUpdateId":7,"E":1,"T":2,"bids":[["1.5","2"]],"asks":[["1.6","3"]]}"#;
+        let hint = hinted("BTCUSDT");
+        assert_eq!(fast_snapshot(frame.as_bytes(), &hint), Some(general_hinted(frame.as_bytes(), &hint)));
+        for (from, to) in [
+            ("\"E\":1,", "\"E\": 1,"),
+            ("\"E\":1,", "\"E\":1,\"E\":1,"),
+            ("\"E\":1,", "\"symbol\":\"BTCUSDT\","),
+            (":7,", ":07,"),
+            (":7,", ":7.0,"),
+            ("\"asks\":[[\"1.6\",\"3\"]]", "\"asks\":[[\"1.6\",3]]"),
+            (",\"asks\":[[\"1.6\",\"3\"]]", ""),
+            ("}", "} "),
+        ] {
+            let changed = frame.replacen(from, to, 1);
+            assert!(fast_snapshot(changed.as_bytes(), &hint).is_none(), "{changed}");
+        }
     }
 
     #[test]
