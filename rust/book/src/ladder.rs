@@ -43,6 +43,14 @@ pub(crate) struct Ladder<const BID: bool> {
     scratch: Vec<(i64, i64)>,
 }
 
+/// Rewrites each value of `values` in place: a zeroed allocation's pages are then mapped, and later
+/// writes to them fault no more. `black_box` keeps the rewrite from being optimized away.
+fn touch_pages(values: &mut [impl Copy]) {
+    for value in values.iter_mut() {
+        *value = std::hint::black_box(*value);
+    }
+}
+
 impl<const BID: bool> Ladder<BID> {
     /// An empty side whose window has `slots` slots (rounded up to a multiple of 64 within
     /// `[MIN_SLOTS, MAX_SLOTS]`).
@@ -209,6 +217,27 @@ impl<const BID: bool> Ladder<BID> {
         }
         self.dense_count = 0;
         drained
+    }
+
+    /// Writes every slot of the window and its bitmap once (their values unchanged), so no later update
+    /// is the first touch of one of their pages. `O(slots)`.
+    pub(crate) fn make_resident(&mut self) {
+        touch_pages(&mut self.sizes);
+        touch_pages(&mut self.occupied);
+    }
+
+    /// How many of the pages of the window's sizes are resident, and how many there are (`mincore`).
+    #[cfg(test)]
+    pub(crate) fn resident_pages(&self) -> (usize, usize) {
+        let page = 4096;
+        let start = self.sizes.as_ptr() as usize / page * page;
+        let end = (self.sizes.as_ptr() as usize + self.sizes.len() * 8).next_multiple_of(page);
+        let mut flags = vec![0u8; (end - start) / page];
+        // SAFETY: the range covers the vector's live allocation, rounded out to whole pages, and `flags`
+        // has one byte per page, as mincore requires.
+        let status = unsafe { libc::mincore(start as *mut libc::c_void, end - start, flags.as_mut_ptr()) };
+        assert_eq!(status, 0, "mincore");
+        (flags.iter().filter(|flag| **flag & 1 == 1).count(), flags.len())
     }
 
     /// Removes every level. `O(slots / 64 + levels)`.

@@ -30,7 +30,9 @@
 //! # Memory
 //! Per book: `2 x (8 W + W / 8)` bytes for the windows (the default `W = 2^17` reserves 2.03 MiB, which
 //! the allocator maps lazily, so only the touched range costs physical memory) plus about 40 bytes per
-//! overflow level. Choose a smaller window with [`OrderBook::with_window`] for books of many instruments.
+//! overflow level. Choose a smaller window with [`OrderBook::with_window`] for books of many instruments;
+//! [`OrderBook::make_resident`] maps the whole window at once, for a book on a latency path (the live
+//! engine's), so no update faults a page in.
 //!
 //! # Invariants
 //! After every call (an update is validated in full before any of it applies, so a rejected one leaves the

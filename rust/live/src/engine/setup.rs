@@ -211,7 +211,13 @@ pub(crate) fn build<'s>(
         clock,
         now: clock.now(),
         names,
-        books: (0..count).map(|_| OrderBook::new()).collect(),
+        books: (0..count)
+            .map(|_| {
+                let mut book = OrderBook::new();
+                book.make_resident();
+                book
+            })
+            .collect(),
         synced: vec![false; count],
         store: OrderStore::new(1),
         first_client_id: 1,
