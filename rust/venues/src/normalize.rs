@@ -21,6 +21,13 @@ pub struct Converter {
 }
 
 impl Converter {
+    /// A converter whose level buffers hold `levels` a side without growing, their memory written once
+    /// (see [`crate::decoded::Scratch::with_levels`]).
+    #[must_use]
+    pub fn with_levels(levels: usize) -> Converter {
+        Converter { bids: crate::decoded::resident(levels), asks: crate::decoded::resident(levels) }
+    }
+
     /// Converts one decoded payload of `instrument`, received at `ts_recv`. A payload without exchange time
     /// takes `ts_recv`. Book messages are returned as they are, before any sync rule.
     ///

@@ -187,6 +187,9 @@ impl MarketFeed {
             unknown_symbols: 0,
             last_input: now,
         };
+        // The level buffers are sized for the snapshot, the largest message: a book's first sync neither
+        // grows them nor faults their pages in.
+        let levels = options.snapshot_depth as usize;
         Ok(MarketFeed {
             venue,
             rest: endpoints.rest,
@@ -194,8 +197,8 @@ impl MarketFeed {
             options,
             plans,
             router,
-            scratch: Scratch::default(),
-            converter: Converter::default(),
+            scratch: Scratch::with_levels(levels),
+            converter: Converter::with_levels(levels),
             ws_hint: FrameHint { venue: Some(venue), symbol: None },
             tx,
             rx,
