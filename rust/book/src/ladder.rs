@@ -231,7 +231,7 @@ impl<const BID: bool> Ladder<BID> {
     pub(crate) fn resident_pages(&self) -> (usize, usize) {
         let page = 4096;
         let start = self.sizes.as_ptr() as usize / page * page;
-        let end = (self.sizes.as_ptr() as usize + self.sizes.len() * 8).next_multiple_of(page);
+        let end = (self.sizes.as_ptr() as usize + std::mem::size_of_val(self.sizes.as_slice())).next_multiple_of(page);
         let mut flags = vec![0u8; (end - start) / page];
         // SAFETY: the range covers the vector's live allocation, rounded out to whole pages, and `flags`
         // has one byte per page, as mincore requires.

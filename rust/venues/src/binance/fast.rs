@@ -24,7 +24,7 @@ use crate::source::{Frame, FrameHint};
 const ENVELOPE_HEAD: &[u8] = b"{\"stream\":\"";
 const DEPTH_HEAD: &[u8] = b"{\"e\":\"depthUpdate\"";
 /// How every REST depth snapshot starts.
-pub(crate) const SNAPSHOT_HEAD: &[u8] = b"{\"lastUpdateId\":";
+const SNAPSHOT_HEAD: &[u8] = b"{\"lastUpdateId\":";
 
 /// A decoded book message whose levels are in the scratch buffers it was given.
 pub(crate) struct Depth<'s> {
@@ -57,18 +57,8 @@ pub(crate) fn decode_snapshot(frame: &[u8], hint: &FrameHint, scratch: &mut Scra
     let last_id = reader.integer()?;
     let (mut event_time, mut transaction_time) = (None, None);
     let (mut seen_bids, mut seen_asks) = (false, false);
-    loop {
-        match reader.byte()? {
-            b',' => {}
-            b'}' => break,
-            _ => return None,
-        }
-        reader.byte().filter(|byte| *byte == b'"')?;
-        let key_start = reader.at;
-        let key_end = key_start + memchr::memchr(b'"', frame.get(key_start..)?)?;
-        reader.at = key_end + 1;
-        reader.byte().filter(|byte| *byte == b':')?;
-        match &frame[key_start..key_end] {
+    while let Some(key) = reader.next_key()? {
+        match key {
             b"E" if event_time.is_none() => event_time = Some(reader.integer()?),
             b"T" if transaction_time.is_none() => transaction_time = Some(reader.integer()?),
             b"bids" if !seen_bids => {
@@ -126,18 +116,8 @@ pub(crate) fn decode_depth<'s>(
     let mut fields = Fields::default();
     let mut seen_b = false;
     let mut seen_a = false;
-    loop {
-        match reader.byte()? {
-            b',' => {}
-            b'}' => break,
-            _ => return None,
-        }
-        reader.byte().filter(|byte| *byte == b'"')?;
-        let key_start = reader.at;
-        let key_end = key_start + memchr::memchr(b'"', frame.get(key_start..)?)?;
-        reader.at = key_end + 1;
-        reader.byte().filter(|byte| *byte == b':')?;
-        let slot = match &frame[key_start..key_end] {
+    while let Some(key) = reader.next_key()? {
+        let slot = match key {
             b"E" => &mut fields.event_time,
             b"T" => &mut fields.transaction_time,
             b"U" => &mut fields.first_id,
@@ -211,6 +191,24 @@ impl<'s> Reader<'s> {
         let byte = *self.bytes.get(self.at)?;
         self.at += 1;
         Some(byte)
+    }
+
+    /// The next key of an object whose first member has been read: `Some(Some(key))` after `,"key":`,
+    /// `Some(None)` at the closing `}`, `None` for anything else. A key with an escape is returned as
+    /// written, so it matches no known key.
+    #[inline]
+    fn next_key(&mut self) -> Option<Option<&'s [u8]>> {
+        match self.byte()? {
+            b',' => {}
+            b'}' => return Some(None),
+            _ => return None,
+        }
+        self.byte().filter(|byte| *byte == b'"')?;
+        let start = self.at;
+        let end = start + memchr::memchr(b'"', self.bytes.get(start..)?)?;
+        self.at = end + 1;
+        self.byte().filter(|byte| *byte == b':')?;
+        Some(Some(&self.bytes[start..end]))
     }
 
     #[inline]
