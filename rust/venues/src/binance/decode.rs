@@ -24,7 +24,6 @@ pub fn decode_frame<'s>(frame: &'s [u8], hint: &FrameHint, scratch: &'s mut Scra
     if let Some(depth) = fast::decode_depth(frame, hint, &mut scratch.bids, &mut scratch.asks) {
         return Ok(depth.into_frame(scratch));
     }
-    scratch.clear_levels();
     if let Some(depth) = fast::decode_snapshot(frame, hint, scratch) {
         return Ok(depth.into_frame(scratch));
     }

@@ -44,8 +44,8 @@ impl<'s> Depth<'s> {
 }
 
 /// Decodes `frame` if it is a compact REST depth snapshot and `hint` names the symbol (the body does
-/// not), pushing its levels into the scratch's buffers and the symbol into its `symbol`; `None` sends it
-/// to the general path (the caller clears the buffers first). As there, the snapshot is a futures one
+/// not), pushing its levels into the scratch's buffers (emptied once the head matched) and the symbol
+/// into its `symbol`; `None` sends it to the general path. As there, the snapshot is a futures one
 /// when it carries `E` or `T`.
 #[inline]
 pub(crate) fn decode_snapshot(frame: &[u8], hint: &FrameHint, scratch: &mut Scratch) -> Option<Depth<'static>> {
@@ -53,6 +53,7 @@ pub(crate) fn decode_snapshot(frame: &[u8], hint: &FrameHint, scratch: &mut Scra
     if !frame.starts_with(SNAPSHOT_HEAD) {
         return None;
     }
+    scratch.clear_levels();
     let mut reader = Reader { bytes: frame, at: SNAPSHOT_HEAD.len() };
     let last_id = reader.integer()?;
     let (mut event_time, mut transaction_time) = (None, None);
