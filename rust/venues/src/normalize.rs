@@ -10,14 +10,16 @@ use ferrotrade_model::{
     UnixNanos, UpdateHeader,
 };
 
-use crate::decoded::{Payload, RawLevel, RawTrade};
+use crate::decoded::{Payload, RawBook, RawLevel, RawTrade};
 use crate::error::{Origin, VenueError};
 
 /// Reusable level buffers that converted book messages borrow from.
 #[derive(Debug, Default)]
 pub struct Converter {
-    bids: Vec<Level>,
-    asks: Vec<Level>,
+    /// Bid levels of the current book message (the Binance fast path decodes straight into them).
+    pub(crate) bids: Vec<Level>,
+    /// Ask levels of the current book message.
+    pub(crate) asks: Vec<Level>,
 }
 
 impl Converter {
@@ -47,18 +49,7 @@ impl Converter {
             Payload::Book(book) => {
                 convert_levels(origin, book.bids, &mut self.bids, price_p, size_p)?;
                 convert_levels(origin, book.asks, &mut self.asks, price_p, size_p)?;
-                MarketEvent::Book(BookUpdate {
-                    header: UpdateHeader {
-                        ts_event: or_recv(book.ts_event, ts_recv),
-                        ts_recv,
-                        first_sequence: book.first_sequence,
-                        sequence: book.sequence,
-                        prev_sequence: book.prev_sequence,
-                    },
-                    is_snapshot: book.is_snapshot,
-                    bids: &self.bids,
-                    asks: &self.asks,
-                })
+                MarketEvent::Book(self.book_update(book, ts_recv))
             }
             Payload::Trade(trade) => MarketEvent::Trade(convert_trade(origin, trade, ts_recv, price_p, size_p)?),
             Payload::AggTrade(trade) => MarketEvent::AggTrade(convert_trade(origin, trade, ts_recv, price_p, size_p)?),
@@ -92,6 +83,22 @@ impl Converter {
                 next_funding_time: mark.next_funding_time,
             }),
         })
+    }
+
+    /// The update of `book`'s head (its levels ignored) over the converted levels in the buffers.
+    pub(crate) fn book_update(&self, book: &RawBook<'_>, ts_recv: UnixNanos) -> BookUpdate<'_> {
+        BookUpdate {
+            header: UpdateHeader {
+                ts_event: or_recv(book.ts_event, ts_recv),
+                ts_recv,
+                first_sequence: book.first_sequence,
+                sequence: book.sequence,
+                prev_sequence: book.prev_sequence,
+            },
+            is_snapshot: book.is_snapshot,
+            bids: &self.bids,
+            asks: &self.asks,
+        }
     }
 }
 

@@ -2,6 +2,10 @@
 //! allocation in steady state: decoders and the converter reuse their buffers, the sync buffers only while
 //! a book is unsynced, and events go into the caller's vector.
 //!
+//! A Binance book message (compact `depthUpdate` or REST snapshot, nearly all of them) is decoded straight
+//! to its instrument's fixed point (`binance::decode_book`, asking the router for the symbol's
+//! precisions); any other frame is decoded to exact decimals and converted. Both give the same update.
+//!
 //! Order of work for a book message: route by symbol -> `BookSync` (drops diffs the book holds, buffers
 //! while unsynced, detects gaps) -> apply to `books[index]` -> crossed check -> events. A gap or a crossed
 //! book unsyncs that instrument and asks `next_input` for a resync (Binance: REST snapshot once a diff is
@@ -13,7 +17,7 @@ use ferrotrade_book::OrderBook;
 use ferrotrade_model::{BookSide, BookUpdate, MarketEvent, UnixNanos, Venue};
 use ferrotrade_venues::decoded::{Decoded, Payload};
 use ferrotrade_venues::normalize::Converter;
-use ferrotrade_venues::source::Frame;
+use ferrotrade_venues::source::{Frame, FrameHint};
 use ferrotrade_venues::{binance, bybit};
 
 use super::dedup::FrameRing;
@@ -59,6 +63,10 @@ impl MarketFeed {
                 }
                 let mut check = FrameCheck { frame: &bytes, fresh: None };
                 if venue.is_binance() {
+                    if let Some((number, update)) = router.fast_book(&bytes, ws_hint, ts_recv, converter) {
+                        router.on_fast_book(number, &update, now, books, out);
+                        return;
+                    }
                     match binance::decode_frame(&bytes, ws_hint, scratch) {
                         Ok(frame) => router.on_frame(frame, converter, &mut check, ts_recv, now, books, out),
                         Err(_) => router.decode_errors += 1,
@@ -79,10 +87,16 @@ impl MarketFeed {
                 }
                 let Some(state) = router.slots.get_mut(slot) else { return };
                 state.snapshot_in_flight = false;
-                let mut check = FrameCheck { frame: &body, fresh: Some(true) };
-                match binance::decode_frame(&body, &state.rest_hint, scratch) {
-                    Ok(frame) => router.on_frame(frame, converter, &mut check, ts_recv, now, books, out),
-                    Err(_) => router.decode_errors += 1,
+                if let Some((number, update)) =
+                    router.fast_book(&body, &router.slots[slot].rest_hint, ts_recv, converter)
+                {
+                    router.on_fast_book(number, &update, now, books, out);
+                } else {
+                    let mut check = FrameCheck { frame: &body, fresh: Some(true) };
+                    match binance::decode_frame(&body, &router.slots[slot].rest_hint, scratch) {
+                        Ok(frame) => router.on_frame(frame, converter, &mut check, ts_recv, now, books, out),
+                        Err(_) => router.decode_errors += 1,
+                    }
                 }
                 let state = &mut router.slots[slot];
                 if state.sync.is_synced() {
@@ -181,6 +195,59 @@ impl Router {
         self.trades_holding = holding;
     }
 
+    /// A Binance book message of a known symbol, decoded straight to its instrument's fixed point
+    /// (`binance::decode_book`), and the slot it is for; `None`: the frame goes to the general path.
+    fn fast_book<'c>(
+        &self,
+        frame: &[u8],
+        hint: &FrameHint,
+        ts_recv: UnixNanos,
+        converter: &'c mut Converter,
+    ) -> Option<(usize, BookUpdate<'c>)> {
+        let mut number = None;
+        let precisions = |symbol: &str| {
+            let found = *self.by_symbol.get(symbol)?;
+            number = Some(found);
+            let instrument = &self.slots[found].feed.instrument;
+            Some((instrument.price_precision, instrument.size_precision))
+        };
+        let update = binance::decode_book(frame, hint, ts_recv, precisions, converter)?;
+        Some((number?, update))
+    }
+
+    /// A book message from [`Router::fast_book`]: counted and handled as `on_market` would.
+    fn on_fast_book(
+        &mut self,
+        number: usize,
+        update: &BookUpdate<'_>,
+        now: Instant,
+        books: &mut [OrderBook],
+        out: &mut Vec<FeedEvent>,
+    ) {
+        self.slots[number].stats.messages += 1;
+        self.on_book_update(number, update, now, books, out);
+    }
+
+    /// A converted book message for slot `number`: the sync rule, the book, the events.
+    fn on_book_update(
+        &mut self,
+        number: usize,
+        update: &BookUpdate<'_>,
+        now: Instant,
+        books: &mut [OrderBook],
+        out: &mut Vec<FeedEvent>,
+    ) {
+        let slot = &mut self.slots[number];
+        let Some(book) = books.get_mut(slot.index.0 as usize) else {
+            self.decode_errors += 1;
+            return;
+        };
+        let rules = BookRules { venue: self.venue, emit_levels: self.emit_levels, buffer_limit: self.buffer_limit };
+        if on_book(slot, rules, update, book, now, out) {
+            self.actions_pending = true;
+        }
+    }
+
     #[allow(clippy::too_many_arguments)] // the split borrows of one `process` call
     fn on_frame(
         &mut self,
@@ -229,17 +296,7 @@ impl Router {
             }
         };
         match event {
-            MarketEvent::Book(update) => {
-                let Some(book) = books.get_mut(index.0 as usize) else {
-                    self.decode_errors += 1;
-                    return;
-                };
-                let rules =
-                    BookRules { venue: self.venue, emit_levels: self.emit_levels, buffer_limit: self.buffer_limit };
-                if on_book(slot, rules, &update, book, now, out) {
-                    self.actions_pending = true;
-                }
-            }
+            MarketEvent::Book(update) => self.on_book_update(number, &update, now, books, out),
             MarketEvent::Trade(trade) => {
                 let fresh = match trade.trade_id {
                     Some(id) => slot.trades.first_time(id),

@@ -20,11 +20,7 @@ use crate::source::{Frame, FrameHint};
 /// A reason string for invalid JSON, a missing or mistyped field, a value that is not a decimal, an
 /// unknown event type, or a REST depth snapshot whose symbol neither the body nor `hint` gives.
 pub fn decode_frame<'s>(frame: &'s [u8], hint: &FrameHint, scratch: &'s mut Scratch) -> Result<Frame<'s>, String> {
-    scratch.clear_levels();
-    if let Some(depth) = fast::decode_depth(frame, hint, &mut scratch.bids, &mut scratch.asks) {
-        return Ok(depth.into_frame(scratch));
-    }
-    if let Some(depth) = fast::decode_snapshot(frame, hint, scratch) {
+    if let Some(depth) = fast::decode_exact(frame, hint, scratch) {
         return Ok(depth.into_frame(scratch));
     }
     scratch.clear_levels();

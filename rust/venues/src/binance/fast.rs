@@ -9,16 +9,25 @@
 //! snapshot of 1000 levels a side is 42 KB of JSON, and the quotes a market maker places when its book
 //! first syncs wait for all of it.
 //!
+//! Two outputs: exact [`RawLevel`]s in the [`Scratch`] ([`decode_frame`](super::decode_frame), for any
+//! reader), or, with [`decode_book`], the fixed-point levels of the frame's instrument straight in the
+//! [`Converter`]'s buffers. The live feed takes the second for every book message: the precisions are
+//! known once the symbol is read (it comes before the level arrays), so no second pass converts the
+//! decimals and no vector of them is written. A `depthUpdate` that moves the quotes holds about 190
+//! levels.
+//!
 //! It never decides an error: anything unexpected (another event, an unknown or repeated key, whitespace,
-//! an escape, a number with a leading zero, a bad decimal) returns `None`, and the frame goes through the
-//! general sonic-rs path, which either decodes it or words the error. So this path only adds speed; the
-//! tests check both paths give the same frame on real captures.
+//! an escape, a number with a leading zero, a bad decimal, an unknown symbol, a value with more decimals
+//! than the instrument's precision) returns `None`, and the frame goes through the general sonic-rs path,
+//! which either decodes it or words the error. So this path only adds speed; the tests check both paths
+//! give the same frame, and the same fixed-point update, on real captures.
 
-use ferrotrade_model::{UnixNanos, Venue};
+use ferrotrade_model::{BookUpdate, UnixNanos, Venue};
 
 use super::decode::infer_venue;
-use super::levels::parse_levels_at;
-use crate::decoded::{Decoded, Payload, RawBook, RawLevel, Scratch};
+use super::levels::{Exact, Fixed, LevelForm, parse_levels_at};
+use crate::decoded::{Decoded, Payload, RawBook, Scratch};
+use crate::normalize::Converter;
 use crate::source::{Frame, FrameHint};
 
 const ENVELOPE_HEAD: &[u8] = b"{\"stream\":\"";
@@ -26,16 +35,16 @@ const DEPTH_HEAD: &[u8] = b"{\"e\":\"depthUpdate\"";
 /// How every REST depth snapshot starts.
 const SNAPSHOT_HEAD: &[u8] = b"{\"lastUpdateId\":";
 
-/// A decoded book message whose levels are in the scratch buffers it was given.
+/// A decoded book message whose levels are in the buffers it was given.
 pub(crate) struct Depth<'s> {
     venue: Venue,
-    /// The frame's symbol; `None`: the hint's, copied into the scratch (a REST snapshot names none).
+    /// The frame's symbol; `None`: the hint's (a REST snapshot names none).
     symbol: Option<&'s str>,
     book: RawBook<'static>,
 }
 
 impl<'s> Depth<'s> {
-    /// The frame, borrowing the levels (and a copied symbol) from `scratch`.
+    /// The frame, borrowing the levels (and the hint's symbol, copied) from `scratch`.
     pub(crate) fn into_frame(self, scratch: &'s Scratch) -> Frame<'s> {
         let book = RawBook { bids: &scratch.bids, asks: &scratch.asks, ..self.book };
         let symbol = self.symbol.unwrap_or(scratch.symbol.as_str());
@@ -43,17 +52,69 @@ impl<'s> Depth<'s> {
     }
 }
 
-/// Decodes `frame` if it is a compact REST depth snapshot and `hint` names the symbol (the body does
-/// not), pushing its levels into the scratch's buffers (emptied once the head matched) and the symbol
-/// into its `symbol`; `None` sends it to the general path. As there, the snapshot is a futures one
-/// when it carries `E` or `T`.
+/// Decodes `frame`, received at `ts_recv`, straight to the fixed-point update of its instrument if it is
+/// a compact `depthUpdate` or REST depth snapshot (the shapes Binance sends; a snapshot's symbol is the
+/// `hint`'s) whose symbol `precisions` knows: it is given the symbol, once, and returns the instrument's
+/// price and size precisions. The levels go into `converter`'s buffers. The update is returned as
+/// received, before any sync rule, exactly as [`decode_frame`](super::decode_frame) and
+/// [`Converter::convert`] would give it.
+///
+/// `None` (an unknown symbol, any other frame, or one the fast path leaves) sends the frame to
+/// [`decode_frame`](super::decode_frame) and the converter, which decode it or word the error.
 #[inline]
-pub(crate) fn decode_snapshot(frame: &[u8], hint: &FrameHint, scratch: &mut Scratch) -> Option<Depth<'static>> {
+pub fn decode_book<'c>(
+    frame: &[u8],
+    hint: &FrameHint,
+    ts_recv: UnixNanos,
+    mut precisions: impl FnMut(&str) -> Option<(u8, u8)>,
+    converter: &'c mut Converter,
+) -> Option<BookUpdate<'c>> {
+    let mut form = |symbol: &str| precisions(symbol).map(|(price, size)| Fixed { price, size });
+    let Converter { bids, asks } = converter;
+    let depth = match decode_depth(frame, hint, &mut form, bids, asks) {
+        Some(depth) => depth,
+        None => decode_snapshot(frame, hint, &mut form, bids, asks)?,
+    };
+    Some(converter.book_update(&depth.book, ts_recv))
+}
+
+/// Decodes `frame` if it is a compact `depthUpdate` or REST depth snapshot (whose symbol `hint` names),
+/// its levels exact in `scratch` (and a snapshot's symbol copied into its `symbol`); `None` sends it to
+/// the general path.
+#[inline]
+pub(crate) fn decode_exact<'s>(frame: &'s [u8], hint: &FrameHint, scratch: &mut Scratch) -> Option<Depth<'s>> {
+    let mut exact = |_: &str| Some(Exact);
+    let depth = match decode_depth(frame, hint, &mut exact, &mut scratch.bids, &mut scratch.asks) {
+        Some(depth) => depth,
+        None => {
+            let depth = decode_snapshot(frame, hint, &mut exact, &mut scratch.bids, &mut scratch.asks)?;
+            scratch.symbol.clear();
+            scratch.symbol.push_str(hint.symbol.as_deref()?);
+            depth
+        }
+    };
+    Some(depth)
+}
+
+/// Decodes `frame` if it is a compact REST depth snapshot and `hint` names the symbol (the body does
+/// not), pushing its levels, in the form `form` gives for that symbol, into `bids`/`asks` (emptied once
+/// the head matched); `None` sends it to the general path. As there, the snapshot is a futures one when
+/// it carries `E` or `T`.
+#[inline]
+fn decode_snapshot<F: LevelForm>(
+    frame: &[u8],
+    hint: &FrameHint,
+    form: &mut impl FnMut(&str) -> Option<F>,
+    bids: &mut Vec<F::Level>,
+    asks: &mut Vec<F::Level>,
+) -> Option<Depth<'static>> {
     let symbol = hint.symbol.as_deref()?;
     if !frame.starts_with(SNAPSHOT_HEAD) {
         return None;
     }
-    scratch.clear_levels();
+    let form = form(symbol)?;
+    bids.clear();
+    asks.clear();
     let mut reader = Reader { bytes: frame, at: SNAPSHOT_HEAD.len() };
     let last_id = reader.integer()?;
     let (mut event_time, mut transaction_time) = (None, None);
@@ -63,11 +124,11 @@ pub(crate) fn decode_snapshot(frame: &[u8], hint: &FrameHint, scratch: &mut Scra
             b"E" if event_time.is_none() => event_time = Some(reader.integer()?),
             b"T" if transaction_time.is_none() => transaction_time = Some(reader.integer()?),
             b"bids" if !seen_bids => {
-                reader.at = parse_levels_at(frame, reader.at, &mut scratch.bids).ok()?;
+                reader.at = parse_levels_at(frame, reader.at, form, bids).ok()?;
                 seen_bids = true;
             }
             b"asks" if !seen_asks => {
-                reader.at = parse_levels_at(frame, reader.at, &mut scratch.asks).ok()?;
+                reader.at = parse_levels_at(frame, reader.at, form, asks).ok()?;
                 seen_asks = true;
             }
             _ => return None,
@@ -76,8 +137,6 @@ pub(crate) fn decode_snapshot(frame: &[u8], hint: &FrameHint, scratch: &mut Scra
     if reader.at != frame.len() || !seen_bids || !seen_asks {
         return None;
     }
-    scratch.symbol.clear();
-    scratch.symbol.push_str(symbol);
     let book = RawBook {
         ts_event: transaction_time.or(event_time).map_or(UnixNanos(0), UnixNanos::from_millis),
         first_sequence: last_id,
@@ -91,14 +150,16 @@ pub(crate) fn decode_snapshot(frame: &[u8], hint: &FrameHint, scratch: &mut Scra
     Some(Depth { venue: infer_venue(hint, symbol, false, futures), symbol: None, book })
 }
 
-/// Decodes `frame` if it is a compact `depthUpdate`, pushing its levels into `bids`/`asks`; `None`
-/// sends it to the general path (the caller clears the buffers first).
+/// Decodes `frame` if it is a compact `depthUpdate`, pushing its levels, in the form `form` gives for the
+/// frame's symbol, into `bids`/`asks` (emptied once the head matched); `None` sends it to the general
+/// path. The symbol must come before the level arrays, as Binance sends it.
 #[inline]
-pub(crate) fn decode_depth<'s>(
+fn decode_depth<'s, F: LevelForm>(
     frame: &'s [u8],
     hint: &FrameHint,
-    bids: &mut Vec<RawLevel>,
-    asks: &mut Vec<RawLevel>,
+    form: &mut impl FnMut(&str) -> Option<F>,
+    bids: &mut Vec<F::Level>,
+    asks: &mut Vec<F::Level>,
 ) -> Option<Depth<'s>> {
     let mut reader = Reader { bytes: frame, at: 0 };
     let mut partial = false;
@@ -114,7 +175,10 @@ pub(crate) fn decode_depth<'s>(
         return None;
     }
     reader.at += DEPTH_HEAD.len();
+    bids.clear();
+    asks.clear();
     let mut fields = Fields::default();
+    let mut chosen: Option<F> = None;
     let mut seen_b = false;
     let mut seen_a = false;
     while let Some(key) = reader.next_key()? {
@@ -134,12 +198,20 @@ pub(crate) fn decode_depth<'s>(
                 continue;
             }
             b"b" if !seen_b => {
-                reader.at = parse_levels_at(frame, reader.at, bids).ok()?;
+                let form = match chosen {
+                    Some(form) => form,
+                    None => *chosen.insert(form(fields.symbol?)?),
+                };
+                reader.at = parse_levels_at(frame, reader.at, form, bids).ok()?;
                 seen_b = true;
                 continue;
             }
             b"a" if !seen_a => {
-                reader.at = parse_levels_at(frame, reader.at, asks).ok()?;
+                let form = match chosen {
+                    Some(form) => form,
+                    None => *chosen.insert(form(fields.symbol?)?),
+                };
+                reader.at = parse_levels_at(frame, reader.at, form, asks).ok()?;
                 seen_a = true;
                 continue;
             }
@@ -258,7 +330,7 @@ mod tests {
 
     fn fast(frame: &[u8]) -> Option<String> {
         let mut scratch = Scratch::default();
-        let depth = decode_depth(frame, &FrameHint::default(), &mut scratch.bids, &mut scratch.asks)?;
+        let depth = decode_exact(frame, &FrameHint::default(), &mut scratch)?;
         Some(format!("{:?}", depth.into_frame(&scratch)))
     }
 
@@ -306,7 +378,7 @@ mod tests {
 
     fn fast_snapshot(frame: &[u8], hint: &FrameHint) -> Option<String> {
         let mut scratch = Scratch::default();
-        let depth = decode_snapshot(frame, hint, &mut scratch)?;
+        let depth = decode_exact(frame, hint, &mut scratch)?;
         Some(format!("Ok({:?})", depth.into_frame(&scratch)))
     }
 
@@ -374,6 +446,89 @@ mod tests {
         assert_eq!((snapshots.len(), fast, futures), (12, 10, 4), "E/T mark the USD-M snapshots");
         // Without a symbol from the request, the general path words the error.
         assert!(fast_snapshot(&snapshots[0].1, &FrameHint::default()).is_none());
+    }
+
+    /// `decode_book`'s update and the one the general path and the converter give, as text, at the
+    /// precisions `(price, size)`: `None` where the fast path left the frame, `Err` where conversion
+    /// failed.
+    fn fixed_and_converted(
+        frame: &[u8],
+        hint: &FrameHint,
+        (price, size): (u8, u8),
+    ) -> (Option<String>, Result<String, String>) {
+        let instrument = |symbol: &str| {
+            ferrotrade_model::Instrument::with_precisions(
+                ferrotrade_model::InstrumentId::new(Venue::BinanceUsdm, symbol),
+                price,
+                size,
+            )
+        };
+        let origin = crate::Origin::new(&std::sync::Arc::new("test".into()), 0);
+        let ts_recv = UnixNanos(1_723_075_200_000_000_000);
+        let mut fixed_converter = Converter::default();
+        let mut asked = Vec::new();
+        let fixed = decode_book(
+            frame,
+            hint,
+            ts_recv,
+            |symbol| {
+                asked.push(symbol.to_owned());
+                Some((price, size))
+            },
+            &mut fixed_converter,
+        )
+        .map(|update| format!("{update:?}"));
+        assert!(asked.len() <= 1, "the precisions are asked once: {asked:?}");
+        let mut scratch = Scratch::default();
+        let mut converter = Converter::default();
+        let converted = match decode_general(frame, hint, &mut scratch) {
+            Ok(Frame::Market(decoded)) => converter
+                .convert(&origin, &instrument(decoded.symbol), ts_recv, &decoded.payload)
+                .map(|event| match event {
+                    ferrotrade_model::MarketEvent::Book(update) => format!("{update:?}"),
+                    other => format!("not a book: {other:?}"),
+                })
+                .map_err(|error| error.to_string()),
+            other => Err(format!("{other:?}")),
+        };
+        (fixed, converted)
+    }
+
+    /// On every real book message at hand, at precisions that hold every value, at the instruments' own
+    /// and at ones too small for some: the fixed-point fast path gives the converter's update whenever it
+    /// takes a frame, and takes every frame the exact fast path takes unless a value has more decimals
+    /// than the precision (which the converter then refuses).
+    #[test]
+    fn fixed_levels_equal_the_converted_ones_on_real_frames() {
+        let mut frames: Vec<(FrameHint, Vec<u8>)> =
+            real_frames().into_iter().map(|frame| (FrameHint::default(), frame)).collect();
+        frames.extend(real_snapshots().into_iter().map(|(symbol, frame)| (hinted(&symbol), frame)));
+        for (precisions, taken_expected, refused_expected) in
+            // 1244 depthUpdates and 10 compact snapshots; at USD-M BTCUSDT's (1, 3) the 198 spot messages
+            // (8 decimals, some not zeros) are refused.
+            [((8, 8), 1254, 0), ((1, 3), 1056, 198), ((0, 0), 0, 1254)]
+        {
+            let (mut taken, mut refused) = (0, 0);
+            for (hint, frame) in &frames {
+                let (fixed, converted) = fixed_and_converted(frame, hint, precisions);
+                let exact = decode_exact(frame, hint, &mut Scratch::default()).is_some();
+                match fixed {
+                    Some(fixed) => {
+                        assert_eq!(Ok(fixed), converted, "{precisions:?}: {}", String::from_utf8_lossy(frame));
+                        taken += 1;
+                    }
+                    None if exact => {
+                        assert!(converted.is_err(), "{precisions:?} left: {}", String::from_utf8_lossy(frame));
+                        refused += 1;
+                    }
+                    None => {}
+                }
+            }
+            assert_eq!((taken, refused), (taken_expected, refused_expected), "{precisions:?}");
+        }
+        // A symbol the reader does not know leaves the frame to the general path.
+        let frame = &frames[3].1;
+        assert!(decode_book(frame, &frames[3].0, UnixNanos(0), |_| None, &mut Converter::default()).is_none());
     }
 
     #[test]

@@ -1,22 +1,95 @@
-//! The hot loop: Binance level arrays `[["price","size"], ...]` to exact [`RawLevel`]s.
+//! The hot loop: Binance level arrays `[["price","size"], ...]` to levels, in one of two forms
+//! ([`LevelForm`]): exact [`RawLevel`]s (the decimals as sent, for any instrument), or the fixed-point
+//! [`Level`]s of an instrument whose precisions are known ([`Fixed`]), which the live feed's book messages
+//! take so that no second pass converts them.
 //!
-//! Two callers: the `depthUpdate` fast path scans the arrays where they stand in the frame
+//! Two callers: the `depthUpdate` and snapshot fast paths scan the arrays where they stand in the frame
 //! ([`parse_levels_at`]); the general path gets them from sonic-rs as already-validated raw slices
 //! ([`parse_levels`]). Either way the levels are pushed into a reused vector, so a message allocates
 //! nothing once the scratch has grown.
 //!
-//! Each level first tries the exact compact shape `["p","q"]` with both numbers on the fused decimal
-//! fast path: the digits are read once, straight into a normalized [`Decimal`], for the plain
-//! `digits[.digits]` texts Binance sends (at most 18 digits, at most [`MAX_PRECISION`] decimals).
-//! Anything else (whitespace, sign, exponent, more digits, a bad byte) is read token by token and its
-//! numbers go to [`Decimal::parse`], which decides and words the error. `fast_path_equals_decimal_parse`
-//! checks the two agree on every text the fast path accepts.
+//! Each level first tries the exact compact shape `["p","q"]` with both numbers on the fused fast path:
+//! the digits are read once, straight into a normalized [`Decimal`] or into the instrument's fixed point,
+//! for the plain `digits[.digits]` texts Binance sends (at most 18 digits, at most [`MAX_PRECISION`]
+//! decimals that are not zeros). Anything else (whitespace, sign, exponent, more digits, a bad byte) is
+//! read token by token and its numbers go to [`Decimal::parse`], which decides and words the error.
+//! `fast_path_equals_decimal_parse` and `fixed_path_equals_to_fixed` check the fast paths agree with it
+//! on every text they accept.
 //!
-//! The scanner is strict: anything but arrays of exactly two strings is an error, never a panic.
+//! The scanner is strict: anything but arrays of exactly two strings is an error, never a panic. In the
+//! fixed form a value with more decimals than the instrument's precision is an error too; the fast
+//! decoders then leave the frame to the general path, whose converter words it.
 
-use ferrotrade_model::{Decimal, MAX_PRECISION, POW10};
+use ferrotrade_model::{Decimal, Level, MAX_PRECISION, POW10, Price, Quantity};
 
 use crate::decoded::RawLevel;
+
+/// What a level array's numbers become.
+pub(crate) trait LevelForm: Copy {
+    /// One parsed level.
+    type Level;
+
+    /// The level `"p","q"` whose price text starts at `start`, read on the fast path, and the index of
+    /// the size's closing quote; `None` leaves it to the token-by-token reading.
+    fn fast(self, bytes: &[u8], start: usize) -> Option<(Self::Level, usize)>;
+
+    /// A level from two decimals read token by token.
+    ///
+    /// # Errors
+    /// A reason when the form cannot hold them.
+    fn level(self, price: Decimal, size: Decimal) -> Result<Self::Level, String>;
+}
+
+/// Levels as the exact decimals sent.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Exact;
+
+impl LevelForm for Exact {
+    type Level = RawLevel;
+
+    #[inline]
+    fn fast(self, bytes: &[u8], start: usize) -> Option<(RawLevel, usize)> {
+        let (price, quote) = fast_decimal(bytes, start)?;
+        let (size, quote) = fast_decimal(bytes, after_separator(bytes, quote)?)?;
+        Some((RawLevel { price, size }, quote))
+    }
+
+    fn level(self, price: Decimal, size: Decimal) -> Result<RawLevel, String> {
+        Ok(RawLevel { price, size })
+    }
+}
+
+/// Levels in an instrument's fixed point: `price` and `size` are its precisions (at most
+/// [`MAX_PRECISION`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fixed {
+    /// Decimals of a price.
+    pub price: u8,
+    /// Decimals of a size.
+    pub size: u8,
+}
+
+impl LevelForm for Fixed {
+    type Level = Level;
+
+    #[inline]
+    fn fast(self, bytes: &[u8], start: usize) -> Option<(Level, usize)> {
+        let (price, quote) = fast_fixed(bytes, start, self.price)?;
+        let (size, quote) = fast_fixed(bytes, after_separator(bytes, quote)?, self.size)?;
+        Some((Level { price: Price(price), size: Quantity(size) }, quote))
+    }
+
+    fn level(self, price: Decimal, size: Decimal) -> Result<Level, String> {
+        let fixed = |value: Decimal, precision| value.to_fixed(precision).map_err(|error| error.to_string());
+        Ok(Level { price: Price(fixed(price, self.price)?), size: Quantity(fixed(size, self.size)?) })
+    }
+}
+
+/// The index just past `","` at the closing quote `quote` of a level's price.
+#[inline]
+fn after_separator(bytes: &[u8], quote: usize) -> Option<usize> {
+    (bytes.get(quote..quote + 3)? == b"\",\"").then_some(quote + 3)
+}
 
 /// Appends the levels of the JSON array `raw` to `out`.
 ///
@@ -24,17 +97,22 @@ use crate::decoded::RawLevel;
 /// A reason when `raw` is not an array of `[price, size]` string pairs or a number is not a decimal.
 pub(crate) fn parse_levels(raw: &[u8], out: &mut Vec<RawLevel>) -> Result<(), String> {
     let mut cursor = Cursor { bytes: raw, at: 0 };
-    cursor.at = parse_levels_at(raw, 0, out)?;
+    cursor.at = parse_levels_at(raw, 0, Exact, out)?;
     cursor.end()
 }
 
-/// Appends the levels of the JSON array starting at `start` in `bytes` to `out`; returns the index just
-/// past the array's `]`.
+/// Appends the levels of the JSON array starting at `start` in `bytes` to `out`, in `form`; returns the
+/// index just past the array's `]`.
 ///
 /// # Errors
-/// As [`parse_levels`].
+/// As [`parse_levels`], and a value `form` cannot hold.
 #[inline]
-pub(crate) fn parse_levels_at(bytes: &[u8], start: usize, out: &mut Vec<RawLevel>) -> Result<usize, String> {
+pub(crate) fn parse_levels_at<F: LevelForm>(
+    bytes: &[u8],
+    start: usize,
+    form: F,
+    out: &mut Vec<F::Level>,
+) -> Result<usize, String> {
     let mut cursor = Cursor { bytes, at: start };
     cursor.expect(b'[')?;
     if cursor.peek() == Some(b']') {
@@ -42,7 +120,7 @@ pub(crate) fn parse_levels_at(bytes: &[u8], start: usize, out: &mut Vec<RawLevel
         return Ok(cursor.at);
     }
     loop {
-        let level = match cursor.compact_level() {
+        let level = match cursor.compact_level(form) {
             Some(level) => level,
             None => {
                 cursor.expect(b'[')?;
@@ -50,7 +128,7 @@ pub(crate) fn parse_levels_at(bytes: &[u8], start: usize, out: &mut Vec<RawLevel
                 cursor.expect(b',')?;
                 let size = cursor.decimal()?;
                 cursor.expect(b']')?;
-                RawLevel { price, size }
+                form.level(price, size)?
             }
         };
         out.push(level);
@@ -128,22 +206,18 @@ impl Cursor<'_> {
     /// `["price","size"]` exactly as Binance writes it, both numbers on the fast path; `None` (with the
     /// cursor unmoved) leaves the level to the general token-by-token reading.
     #[inline]
-    fn compact_level(&mut self) -> Option<RawLevel> {
+    fn compact_level<F: LevelForm>(&mut self, form: F) -> Option<F::Level> {
         let bytes = self.bytes;
         let at = self.at;
         if bytes.get(at..at + 2)? != b"[\"" {
             return None;
         }
-        let (price, quote) = fast_decimal(bytes, at + 2)?;
-        if bytes.get(quote..quote + 3)? != b"\",\"" {
-            return None;
-        }
-        let (size, quote) = fast_decimal(bytes, quote + 3)?;
+        let (level, quote) = form.fast(bytes, at + 2)?;
         if bytes.get(quote..quote + 2)? != b"\"]" {
             return None;
         }
         self.at = quote + 2;
-        Some(RawLevel { price, size })
+        Some(level)
     }
 
     /// A quoted decimal. An escape inside the quotes makes the text an invalid decimal, so escapes need
@@ -259,6 +333,59 @@ fn fast_decimal(bytes: &[u8], start: usize) -> Option<(Decimal, usize)> {
     Some((Decimal { mantissa, scale }, start + at))
 }
 
+/// Reads `digits[.digits]"` at `start` into the fixed point of `precision` decimals and the index of the
+/// closing quote; `None` sends the text to [`Decimal::parse`] (and a value with more decimals than
+/// `precision` that are not zeros to [`Decimal::to_fixed`], which words the error). Decimals past the
+/// precision must be zeros and are skipped; the value is scaled up by the ones missing.
+#[inline]
+fn fast_fixed(bytes: &[u8], start: usize, precision: u8) -> Option<(i64, usize)> {
+    if precision > MAX_PRECISION {
+        return None;
+    }
+    let precision = usize::from(precision);
+    let rest = bytes.get(start..)?;
+    let window = &rest[..rest.len().min(FAST_WINDOW)];
+    let mut at = 0;
+    let mut value: u64 = 0;
+    while at < window.len() {
+        let digit = window[at].wrapping_sub(b'0');
+        if digit >= 10 {
+            break;
+        }
+        value = value * 10 + u64::from(digit);
+        at += 1;
+    }
+    let mut digits = at;
+    let mut decimals: usize = 0;
+    if at < window.len() && window[at] == b'.' {
+        at += 1;
+        let fraction_start = at;
+        while at < window.len() {
+            let digit = window[at].wrapping_sub(b'0');
+            if digit >= 10 {
+                break;
+            }
+            if decimals < precision {
+                value = value * 10 + u64::from(digit);
+                decimals += 1;
+            } else if digit != 0 {
+                return None;
+            }
+            at += 1;
+        }
+        if at == fraction_start {
+            return None;
+        }
+        digits += at - fraction_start;
+    }
+    if at >= window.len() || window[at] != b'"' || digits == 0 || digits > FAST_DIGITS {
+        return None;
+    }
+    // `precision - decimals` is at most MAX_PRECISION, within the table, whose entries are positive.
+    let value = value.checked_mul(POW10[precision - decimals] as u64)?;
+    Some((i64::try_from(value).ok()?, start + at))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,7 +449,51 @@ mod tests {
         }
     }
 
+    #[test]
+    fn fixed_form_on_wire_texts() {
+        let fixed = |text: &str, precision| {
+            let quoted = format!("\"{text}\"");
+            fast_fixed(quoted.as_bytes(), 1, precision).map(|(value, quote)| {
+                assert_eq!(quote, quoted.len() - 1);
+                value
+            })
+        };
+        assert_eq!(fixed("61800.20", 1), Some(618_002));
+        assert_eq!(fixed("61800.20", 2), Some(6_180_020));
+        assert_eq!(fixed("61800", 3), Some(61_800_000));
+        assert_eq!(fixed("0.00000000", 3), Some(0));
+        assert_eq!(fixed("0.00100000", 3), Some(1));
+        assert_eq!(fixed(".5", 1), Some(5));
+        // More decimals than the precision, an overflow of the rescaled value, and a precision above the
+        // maximum go to the general path.
+        assert_eq!(fixed("61800.25", 1), None);
+        assert_eq!(fixed("999999999999999999", 2), None);
+        assert_eq!(fixed("1", MAX_PRECISION + 1), None);
+
+        let levels = |text: &str| {
+            let mut out = Vec::new();
+            parse_levels_at(text.as_bytes(), 0, Fixed { price: 1, size: 3 }, &mut out).map(|_| out)
+        };
+        let level = |price, size| Level { price: Price(price), size: Quantity(size) };
+        assert_eq!(
+            levels(r#"[["61800.20","2.507"],[ "61800.1" , "0.000" ]]"#).unwrap(),
+            vec![level(618_002, 2507), level(618_001, 0)]
+        );
+        let error = levels(r#"[["61800.25","2.507"]]"#).unwrap_err();
+        assert!(error.contains("precision"), "{error}");
+        assert!(levels(r#"[[ "61800.25" ,"2.507"]]"#).is_err());
+    }
+
     proptest::proptest! {
+        #[test]
+        fn fixed_path_equals_to_fixed(text in "[-+]?[0-9]{0,20}(\\.[0-9]{0,20})?(e-?[0-9])?", precision in 0u8..=17) {
+            let quoted = format!("\"{text}\"");
+            if let Some((fast, _)) = fast_fixed(quoted.as_bytes(), 1, precision) {
+                let exact = Decimal::parse(text.as_bytes()).ok().and_then(|value| value.to_fixed(precision).ok());
+                proptest::prop_assert_eq!(Some(fast), exact);
+            }
+        }
+
         #[test]
         fn fast_path_equals_decimal_parse(text in "[-+]?[0-9]{0,20}(\\.[0-9]{0,20})?(e-?[0-9])?") {
             let (fast, slow) = both(&text);

@@ -9,10 +9,15 @@
 //! # Two paths
 //! Compact `depthUpdate` frames, the bulk of every capture, are read in one pass by `fast` (about 600 MiB/s
 //! on one core of the 2-core build machine, `benches/parse_depth.rs`), and so are compact REST depth
-//! snapshots whose symbol the request named (a 1000-level book in 66 us rather than 111 us, decode, build
-//! and replay, `ferrotrade-live`'s `benches/feed_process.rs`). Every other frame, and any book message
-//! those paths do not recognize exactly, goes through sonic-rs into one borrowed union struct (`wire`).
+//! snapshots whose symbol the request named (in the live feed, straight to fixed point: a 1000-level
+//! book decoded, built and its buffered diffs replayed in 44 us, `ferrotrade-live`'s
+//! `benches/feed_process.rs`). Every other frame, and any book message those paths do not recognize
+//! exactly, goes through sonic-rs into one borrowed union struct (`wire`).
 //! The fast paths never decide an error; tests check both paths agree on real captures.
+//!
+//! [`decode_book`] is the fast path's second output, for a reader that knows the instrument's precisions
+//! (the live feed): the book message's levels in fixed point, with no exact decimals in between. A frame
+//! it does not take goes to [`decode_frame`] and a [`Converter`], which give the same update.
 //!
 //! # Invariants
 //! - No allocation per market message once [`Scratch`] has grown: strings are borrowed from the frame,
@@ -29,6 +34,7 @@
 //! [`Frame`]: crate::source::Frame
 //! [`Frame::Control`]: crate::source::Frame::Control
 //! [`Scratch`]: crate::decoded::Scratch
+//! [`Converter`]: crate::normalize::Converter
 //! [`Decimal`]: ferrotrade_model::Decimal
 //! [`Decimal::parse`]: ferrotrade_model::Decimal::parse
 
@@ -40,6 +46,7 @@ mod recent_trades;
 mod wire;
 
 pub use decode::decode_frame;
+pub use fast::decode_book;
 pub use recent_trades::{
     RECENT_TRADES_LIMIT, historical_trades_path, historical_trades_weight, parse_recent_trades, recent_trades_path,
     recent_trades_weight,
