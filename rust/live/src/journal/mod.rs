@@ -231,7 +231,7 @@ impl Journal {
         self.log.sync().map_err(|error| journal_error(&self.path, error))
     }
 
-    fn append(&mut self, record: &Record, is_fill: bool) -> Result<(), LiveError> {
+    fn append(&mut self, record: &Record<'_>, is_fill: bool) -> Result<(), LiveError> {
         let start = self.pending.len();
         if let Err(error) = serde_json::to_writer(&mut self.pending, record) {
             self.pending.truncate(start);
@@ -294,7 +294,7 @@ fn read_and_repair(path: &Path, instrument_names: &[String]) -> Result<JournalSt
             break;
         }
         good_bytes += read as u64;
-        let record: Record = serde_json::from_str(line.trim_end())
+        let record: Record<'_> = serde_json::from_str(line.trim_end())
             .map_err(|error| journal_error(path, format!("line {number}: {error}")))?;
         match record.into_replayed(instrument_names) {
             Ok(Some(replayed)) => {

@@ -1,7 +1,11 @@
 //! The journal's record format (one JSON object per line) and its conversion to and from the model types.
 //!
 //! The model types carry no serde derives (they are hot-path value types used everywhere); this file is the
-//! one place that spells them as text, with stable snake-case names (`RejectReason::code`).
+//! one place that spells them as text, with stable snake-case names (`RejectReason::code`). The texts of
+//! a record borrow (the names, the codes) when it is written, so journaling an order allocates nothing:
+//! the new-order record is on the order's path before the wire.
+
+use std::borrow::Cow;
 
 use ferrotrade_model::{
     ClientOrderId, Fill, InstrumentIndex, Liquidity, Money, OrderEvent, OrderEventKind, OrderRequest, OrderSide,
@@ -12,7 +16,7 @@ use serde::{Deserialize, Serialize};
 /// One journal line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "t", rename_all = "snake_case")]
-pub enum Record {
+pub enum Record<'a> {
     /// An engine start.
     Session {
         /// Wall clock, ns.
@@ -27,15 +31,15 @@ pub enum Record {
         /// Client id.
         id: u64,
         /// Owner strategy (empty: adopted from the venue).
-        strategy: String,
+        strategy: Cow<'a, str>,
         /// `venue.SYMBOL`.
-        instrument: String,
+        instrument: Cow<'a, str>,
         /// `buy` / `sell`.
-        side: String,
+        side: Cow<'a, str>,
         /// `limit`, `market`, `stop_market`, `stop_limit`.
-        order_type: String,
+        order_type: Cow<'a, str>,
         /// `GTC`, `IOC`, `FOK`.
-        tif: String,
+        tif: Cow<'a, str>,
         /// Price mantissa.
         price: i64,
         /// Trigger price mantissa.
@@ -56,20 +60,20 @@ pub enum Record {
         /// Client id.
         id: u64,
         /// `venue.SYMBOL`.
-        instrument: String,
+        instrument: Cow<'a, str>,
         /// What happened.
-        kind: EventKind,
+        kind: EventKind<'a>,
     },
 }
 
 /// [`OrderEventKind`] as text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "k", rename_all = "snake_case")]
-pub enum EventKind {
+pub enum EventKind<'a> {
     /// Risk denial.
     Denied {
         /// Reason code.
-        reason: String,
+        reason: Cow<'a, str>,
     },
     /// Sent.
     Submitted,
@@ -81,7 +85,7 @@ pub enum EventKind {
     /// Refused by the venue.
     Rejected {
         /// Reason code.
-        reason: String,
+        reason: Cow<'a, str>,
     },
     /// Cancel sent.
     PendingCancel,
@@ -90,7 +94,7 @@ pub enum EventKind {
     /// Cancel refused.
     CancelRejected {
         /// Reason code.
-        reason: String,
+        reason: Cow<'a, str>,
     },
     /// Amend sent.
     PendingReplace,
@@ -104,7 +108,7 @@ pub enum EventKind {
     /// Amend refused.
     ReplaceRejected {
         /// Reason code.
-        reason: String,
+        reason: Cow<'a, str>,
     },
     /// Stop triggered.
     Triggered,
@@ -117,15 +121,15 @@ pub enum EventKind {
         /// Trade id.
         trade_id: u64,
         /// `buy` / `sell`.
-        side: String,
+        side: Cow<'a, str>,
         /// Price mantissa.
         price: i64,
         /// Quantity mantissa.
         qty: i64,
         /// Fee in 10^-18 units of the settlement currency (decimal text: an i128).
-        fee: String,
+        fee: Cow<'a, str>,
         /// `maker` / `taker`.
-        liquidity: String,
+        liquidity: Cow<'a, str>,
         /// Venue time of the execution.
         ts_event: u64,
         /// When the engine learnt of it.
@@ -210,23 +214,23 @@ const fn liquidity_name(liquidity: Liquidity) -> &'static str {
     }
 }
 
-impl Record {
+impl<'a> Record<'a> {
     /// The record of a created order.
     pub(crate) fn order(
         ts: UnixNanos,
         client_id: ClientOrderId,
-        strategy: &str,
-        instrument: &str,
+        strategy: &'a str,
+        instrument: &'a str,
         request: &OrderRequest,
-    ) -> Record {
+    ) -> Record<'a> {
         Record::Order {
             ts: ts.0,
             id: client_id.0,
-            strategy: strategy.to_owned(),
-            instrument: instrument.to_owned(),
-            side: request.side.as_str().to_owned(),
-            order_type: request.order_type.as_str().to_owned(),
-            tif: request.time_in_force.as_str().to_owned(),
+            strategy: strategy.into(),
+            instrument: instrument.into(),
+            side: request.side.as_str().into(),
+            order_type: request.order_type.as_str().into(),
+            tif: request.time_in_force.as_str().into(),
             price: request.price.0,
             trigger: request.trigger_price.0,
             qty: request.quantity.0,
@@ -236,28 +240,28 @@ impl Record {
     }
 
     /// The record of an accepted event.
-    pub(crate) fn event(instrument: &str, event: &OrderEvent) -> Record {
+    pub(crate) fn event(instrument: &'a str, event: &OrderEvent) -> Record<'a> {
         let kind = match event.kind {
-            OrderEventKind::Denied(reason) => EventKind::Denied { reason: reason.code().to_owned() },
+            OrderEventKind::Denied(reason) => EventKind::Denied { reason: reason.code().into() },
             OrderEventKind::Submitted => EventKind::Submitted,
             OrderEventKind::Accepted(venue_id) => EventKind::Accepted { venue_id: venue_id.0 },
-            OrderEventKind::Rejected(reason) => EventKind::Rejected { reason: reason.code().to_owned() },
+            OrderEventKind::Rejected(reason) => EventKind::Rejected { reason: reason.code().into() },
             OrderEventKind::PendingCancel => EventKind::PendingCancel,
             OrderEventKind::Canceled => EventKind::Canceled,
-            OrderEventKind::CancelRejected(reason) => EventKind::CancelRejected { reason: reason.code().to_owned() },
+            OrderEventKind::CancelRejected(reason) => EventKind::CancelRejected { reason: reason.code().into() },
             OrderEventKind::PendingReplace => EventKind::PendingReplace,
             OrderEventKind::Replaced { price, quantity } => EventKind::Replaced { price: price.0, qty: quantity.0 },
-            OrderEventKind::ReplaceRejected(reason) => EventKind::ReplaceRejected { reason: reason.code().to_owned() },
+            OrderEventKind::ReplaceRejected(reason) => EventKind::ReplaceRejected { reason: reason.code().into() },
             OrderEventKind::Triggered => EventKind::Triggered,
             OrderEventKind::Expired => EventKind::Expired,
             OrderEventKind::Filled(fill) => EventKind::Filled {
                 venue_id: fill.venue_order_id.0,
                 trade_id: fill.trade_id,
-                side: fill.side.as_str().to_owned(),
+                side: fill.side.as_str().into(),
                 price: fill.price.0,
                 qty: fill.quantity.0,
-                fee: fill.fee.0.to_string(),
-                liquidity: liquidity_name(fill.liquidity).to_owned(),
+                fee: fill.fee.0.to_string().into(),
+                liquidity: liquidity_name(fill.liquidity).into(),
                 ts_event: fill.ts_event.0,
                 ts_recv: fill.ts_recv.0,
             },
@@ -266,7 +270,7 @@ impl Record {
             ts_event: event.ts_event.0,
             ts_recv: event.ts_recv.0,
             id: event.client_id.0,
-            instrument: instrument.to_owned(),
+            instrument: instrument.into(),
             kind,
         }
     }
@@ -310,7 +314,12 @@ impl Record {
                     post_only,
                     reduce_only,
                 };
-                Ok(Some(Replayed::Created { client_id: ClientOrderId(id), strategy, request, ts: UnixNanos(ts) }))
+                Ok(Some(Replayed::Created {
+                    client_id: ClientOrderId(id),
+                    strategy: strategy.into_owned(),
+                    request,
+                    ts: UnixNanos(ts),
+                }))
             }
             Record::Event { ts_event, ts_recv, id, instrument, kind } => {
                 let instrument = index(&instrument)?;
@@ -342,7 +351,7 @@ impl Record {
                         ts_recv: fill_ts_recv,
                     } => {
                         let fee: i128 = fee.parse().map_err(|_| format!("bad fee {fee:?}"))?;
-                        let liquidity = match liquidity.as_str() {
+                        let liquidity = match &*liquidity {
                             "maker" => Liquidity::Maker,
                             "taker" => Liquidity::Taker,
                             other => return Err(format!("unknown liquidity {other:?}")),
