@@ -179,7 +179,8 @@ pub struct LiveSection {
     /// The engine thread never sleeps between inputs: it polls its sockets and timers in a loop, so a
     /// frame is handled as soon as the kernel has it and the hot path stays in the CPU's caches. Costs
     /// one CPU at 100 % for the whole run (see `benchmarks/live_latency.py` for what it buys). The gateways
-    /// then also warm their order path once a millisecond (sign and encode a request, send nothing).
+    /// and the journal then also warm the order path once a millisecond (encode a representative order's
+    /// journal records and sign and encode its request; nothing is written or sent).
     #[serde(default)]
     pub busy_poll: bool,
     /// Pins the engine thread to this CPU for the run (its previous CPU set is restored after); in replay

@@ -267,11 +267,7 @@ impl Engine<'_> {
                     self.tick_now();
                     self.request_snapshots();
                 }
-                Wake::Warm => {
-                    for gateway in &mut self.core.gateways {
-                        gateway.warm();
-                    }
-                }
+                Wake::Warm => self.core.warm_order_path(),
             }
             // What handling this input journaled is written before the loop waits for the next one.
             self.core.commit_journal();

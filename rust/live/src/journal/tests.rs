@@ -167,3 +167,34 @@ fn corrupt_lines_gaps_and_unknown_instruments_are_errors_with_line_numbers() {
     assert!(error.to_string().contains("line 1"), "{error}");
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn warming_encodes_but_writes_and_counts_nothing() {
+    let dir = run_dir("warm");
+    let request = OrderRequest::limit(InstrumentIndex(0), OrderSide::Buy, Price(1), Quantity(1));
+    let written = |warm: bool| {
+        let (mut journal, _) = Journal::open(&dir, &names(), FsyncPolicy::Never).expect("open");
+        let records = journal.records();
+        if warm {
+            journal.warm("mm", "binance-usdm.BTCUSDT");
+        }
+        journal.order(UnixNanos(2), ClientOrderId(5), "mm", "binance-usdm.BTCUSDT", &request).expect("order");
+        if warm {
+            // Between two records of one group, as a warm tick can fall.
+            journal.warm("mm", "binance-usdm.BTCUSDT");
+        }
+        journal.event("binance-usdm.BTCUSDT", &event(5, OrderEventKind::Submitted)).expect("event");
+        if warm {
+            journal.warm("mm", "binance-usdm.BTCUSDT");
+        }
+        journal.commit().expect("commit");
+        assert_eq!(journal.records() - records, 2, "warm: {warm}");
+        drop(journal);
+        let text = std::fs::read_to_string(dir.join(JOURNAL_FILE)).expect("read");
+        std::fs::remove_dir_all(&dir).ok();
+        text
+    };
+    let (cold, warm) = (written(false), written(true));
+    assert_eq!(cold.lines().count(), 2, "{cold}");
+    assert_eq!(warm, cold);
+}
