@@ -67,7 +67,7 @@ impl MarketFeed {
                         router.on_fast_book(number, &update, now, books, out);
                         return;
                     }
-                    match binance::decode_frame(&bytes, ws_hint, scratch) {
+                    match binance::decode_frame_after_book(&bytes, ws_hint, scratch) {
                         Ok(frame) => router.on_frame(frame, converter, &mut check, ts_recv, now, books, out),
                         Err(_) => router.decode_errors += 1,
                     }
@@ -93,7 +93,7 @@ impl MarketFeed {
                     router.on_fast_book(number, &update, now, books, out);
                 } else {
                     let mut check = FrameCheck { frame: &body, fresh: Some(true) };
-                    match binance::decode_frame(&body, &router.slots[slot].rest_hint, scratch) {
+                    match binance::decode_frame_after_book(&body, &router.slots[slot].rest_hint, scratch) {
                         Ok(frame) => router.on_frame(frame, converter, &mut check, ts_recv, now, books, out),
                         Err(_) => router.decode_errors += 1,
                     }

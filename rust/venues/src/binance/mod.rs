@@ -45,7 +45,7 @@ mod levels;
 mod recent_trades;
 mod wire;
 
-pub use decode::decode_frame;
+pub use decode::{decode_frame, decode_frame_after_book};
 pub use fast::decode_book;
 pub use recent_trades::{
     RECENT_TRADES_LIMIT, historical_trades_path, historical_trades_weight, parse_recent_trades, recent_trades_path,
