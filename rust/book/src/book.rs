@@ -116,6 +116,15 @@ impl OrderBook {
                 self.asks.place_window(best);
             }
         }
+        // A diff's levels are scattered over the window, each on its own cache line, and on a live feed
+        // those lines are cold when the message arrives: asking for all of them first lets their misses
+        // overlap instead of each store waiting for its own.
+        for level in update.bids {
+            self.bids.prefetch(level.price.0);
+        }
+        for level in update.asks {
+            self.asks.prefetch(level.price.0);
+        }
         for level in update.bids {
             self.bids.set(level.price.0, level.size.0);
         }

@@ -43,6 +43,20 @@ pub(crate) struct Ladder<const BID: bool> {
     scratch: Vec<(i64, i64)>,
 }
 
+/// A prefetch of the cache line holding `at` into every level of the cache (`prefetcht0`); never a
+/// dereference, so any address is allowed. A no-op off x86-64.
+#[inline(always)]
+fn prefetch_line<T>(at: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `prefetcht0` is part of SSE, which every x86-64 CPU has, and it never reads or writes the
+    // address (an unmapped one is ignored).
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(at.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = at;
+}
+
 /// Rewrites each value of `values` in place: a zeroed allocation's pages are then mapped, and later
 /// writes to them fault no more. `black_box` keeps the rewrite from being optimized away.
 fn touch_pages(values: &mut [impl Copy]) {
@@ -88,6 +102,19 @@ impl<const BID: bool> Ladder<BID> {
             self.sizes[offset as usize]
         } else {
             self.overflow.get(&price).copied().unwrap_or(0)
+        }
+    }
+
+    /// Asks the CPU to bring the cache lines [`Ladder::set`] of `price` touches (its size and its bitmap
+    /// word) into L1 ahead of the store: a hint, no effect on the contents. A price outside the window
+    /// asks for nothing (its overflow path is rare).
+    #[inline]
+    pub(crate) fn prefetch(&self, price: i64) {
+        let offset = price.wrapping_sub(self.base) as u64;
+        if offset < self.sizes.len() as u64 {
+            let index = offset as usize;
+            prefetch_line(self.sizes.as_ptr().wrapping_add(index));
+            prefetch_line(self.occupied.as_ptr().wrapping_add(index >> 6));
         }
     }
 

@@ -12,6 +12,8 @@
 //! or an emptied window with overflow levels left, *re-centers* the window (the touch lands a quarter
 //! window from the improving edge) and moves levels between window and overflow. The common update — a
 //! level near the touch — is an array store, a bit flip and a compare.
+//! [`OrderBook::apply_update`] first prefetches the slots of all of a message's levels, then applies them:
+//! on a live feed the ladder is cold when a diff arrives, and the misses then overlap.
 //!
 //! # Cost of each operation (`W` = window slots, `k` = overflow levels)
 //! | operation | cost |
