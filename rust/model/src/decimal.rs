@@ -149,6 +149,29 @@ impl Decimal {
         value
     }
 
+    /// Appends the text [`Display`](fmt::Display) gives (`-0.005`, `61800.2`) to `out`, without the
+    /// formatting machinery: the request builders of order entry write every price and size this way.
+    pub fn push_to(self, out: &mut String) {
+        if self.mantissa < 0 {
+            out.push('-');
+        }
+        let magnitude = self.mantissa.unsigned_abs();
+        let mut digits = itoa::Buffer::new();
+        if self.scale == 0 {
+            out.push_str(digits.format(magnitude));
+            return;
+        }
+        // `scale` is at most MAX_PRECISION (16), so the divisor fits.
+        let divisor = 10u64.pow(u32::from(self.scale));
+        out.push_str(digits.format(magnitude / divisor));
+        out.push('.');
+        let fraction = digits.format(magnitude % divisor);
+        for _ in fraction.len()..usize::from(self.scale) {
+            out.push('0');
+        }
+        out.push_str(fraction);
+    }
+
     /// The nearest `f64`; for reports and features only, never for accounting.
     #[must_use]
     #[allow(clippy::cast_precision_loss)]
@@ -192,6 +215,28 @@ impl fmt::Display for Decimal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn push_to_writes_the_display_text() {
+        for (mantissa, scale) in
+            [(0, 0), (0, 3), (5, 3), (-5, 3), (6_180_020, 2), (-6_180_020, 2), (14, 0), (-1, 0), (1, 16), (i64::MAX, 16), (i64::MIN + 1, 8)]
+        {
+            let value = Decimal { mantissa, scale };
+            let mut text = String::from("x=");
+            value.push_to(&mut text);
+            assert_eq!(text, format!("x={value}"), "{mantissa} at {scale}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn push_to_equals_display(mantissa in proptest::num::i64::ANY, scale in 0u8..=crate::MAX_PRECISION) {
+            let value = Decimal { mantissa, scale };
+            let mut text = String::new();
+            value.push_to(&mut text);
+            proptest::prop_assert_eq!(text, value.to_string());
+        }
+    }
 
     fn dec(text: &str) -> (i64, u8) {
         let value = Decimal::parse_str(text).unwrap();

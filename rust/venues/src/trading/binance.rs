@@ -132,7 +132,7 @@ impl BinanceRequests {
             // The digest stays on the stack: nothing is allocated for it.
             Some(key) => {
                 let signature = key.sign_hex(query.as_bytes());
-                push_param(&mut query, "signature", signature.as_str());
+                push_param(&mut query, "signature", signature);
             }
             None => {
                 let signature = self.credentials.binance_signature(&query);
