@@ -31,7 +31,9 @@ passed to the request's bytes written to the socket (signing, encoding and one `
 within the engine's call); ``write_call``: that system call alone, the kernel's part; ``engine_to_wire``:
 the engine starting on the frame to the request written, the handling cost without the wait;
 ``frame_to_wire``: the whole path; ``frame_to_write``: the whole path up to the write system call, what the
-engine itself costs), p50 / p99 / p99.9 / max in microseconds. A market maker sends two
+engine itself costs; ``snapshot_to_book``: a REST snapshot's answer to its book applied, at the start
+and on a resync), p50 / p99 / p99.9 / max in microseconds. The path stages start at market-data frames:
+the first quotes, placed when the snapshot syncs the book, count like an order from a timer. A market maker sends two
 orders on one frame: the second's wire stages include the first's. Requests that could not be written at
 once (no idle link, pacing) are counted, not timed. Then messages and a messages/s lower bound (messages
 over the time until the status line, about once a second, first showed the final count); orders and
@@ -72,6 +74,7 @@ STAGES = (
     "engine_to_wire",
     "frame_to_wire",
     "frame_to_write",
+    "snapshot_to_book",
 )
 # A release build of the extension is a few tens of MB; a dev build carries debug info and is far larger.
 DEV_BUILD_BYTES = 150 * 1024 * 1024

@@ -12,6 +12,11 @@
 //! | `engine_to_wire` | the engine started handling the frame | the request written: the handling cost, without the wait |
 //! | `frame_to_wire` | frame read | the request written: the tick-to-trade figure |
 //! | `frame_to_write` | frame read | the write system call started: the tick-to-trade figure without the kernel's part, what the engine itself costs (live gateways only) |
+//! | `snapshot_to_book` | a REST depth snapshot's answer was read | the book it rebuilt was applied (a start or a resync; not on the tick-to-trade path) |
+//!
+//! The path stages start at market-data frames only. A snapshot's answer, or a link event, is not a tick:
+//! orders a strategy places on it (the first quotes once a book is synced) record their decision, risk
+//! and wire stages like an order from a timer, and no frame or book stage.
 //!
 //! The wire stages count only orders whose request left within `send`. One that had to wait (no idle
 //! order link, rate-limit pacing) is written later by its task, with no wire time here; the report counts
@@ -54,11 +59,13 @@ pub enum Stage {
     FrameToWire = 7,
     /// Frame read -> the write system call started.
     FrameToWrite = 8,
+    /// A REST snapshot's answer read -> its book applied.
+    SnapshotToBook = 9,
 }
 
 impl Stage {
     /// Every stage, in path order.
-    pub const ALL: [Stage; 9] = [
+    pub const ALL: [Stage; 10] = [
         Stage::FrameToEngine,
         Stage::FrameToBook,
         Stage::BookToDecision,
@@ -68,6 +75,7 @@ impl Stage {
         Stage::EngineToWire,
         Stage::FrameToWire,
         Stage::FrameToWrite,
+        Stage::SnapshotToBook,
     ];
 
     /// The stage's name in reports.
@@ -83,6 +91,7 @@ impl Stage {
             Stage::EngineToWire => "engine_to_wire",
             Stage::FrameToWire => "frame_to_wire",
             Stage::FrameToWrite => "frame_to_write",
+            Stage::SnapshotToBook => "snapshot_to_book",
         }
     }
 }
@@ -127,6 +136,8 @@ pub struct Metrics {
     pub frame_picked: Option<Instant>,
     /// When its book update was applied.
     pub book_applied: Option<Instant>,
+    /// When the input being handled was read, when it is not a market-data frame.
+    other_read: Option<Instant>,
     /// Market-data messages handled.
     pub messages: u64,
     started: Instant,
@@ -140,7 +151,7 @@ impl Metrics {
     #[must_use]
     pub fn new(started: Instant) -> Metrics {
         let histograms = Stage::ALL.iter().map(|_| stage_histogram()).collect();
-        Metrics { histograms, frame_read: None, frame_picked: None, book_applied: None, messages: 0, started }
+        Metrics { histograms, frame_read: None, frame_picked: None, book_applied: None, other_read: None, messages: 0, started }
     }
 
     /// Records one sample of `stage` between `from` and `to`.
@@ -159,16 +170,28 @@ impl Metrics {
         self.frame_read = Some(read);
         self.frame_picked = Some(picked);
         self.book_applied = None;
+        self.other_read = None;
         self.messages += 1;
     }
 
-    /// The frame's book update was applied at `at`.
+    /// A feed input read at `read` that is not a market-data frame (a snapshot's answer, a link event):
+    /// it starts no path (see the module docs).
+    #[inline]
+    pub fn other_input(&mut self, read: Instant) {
+        self.end_message();
+        self.other_read = Some(read);
+        self.messages += 1;
+    }
+
+    /// The input's book update was applied at `at`: a frame's, or a snapshot's (`snapshot_to_book`).
     #[inline]
     pub fn book(&mut self, at: Instant) {
         if let Some(read) = self.frame_read {
             self.record(Stage::FrameToBook, read, at);
+            self.book_applied = Some(at);
+        } else if let Some(read) = self.other_read {
+            self.record(Stage::SnapshotToBook, read, at);
         }
-        self.book_applied = Some(at);
     }
 
     /// A strategy decided at `decided`, risk passed at `passed`, the order left at `sent`.
@@ -210,6 +233,7 @@ impl Metrics {
         self.frame_read = None;
         self.frame_picked = None;
         self.book_applied = None;
+        self.other_read = None;
     }
 
     /// Percentiles per stage.
@@ -272,5 +296,35 @@ mod tests {
         let book = stage("frame_to_book");
         assert!((1_999..=2_001).contains(&book.max_ns), "{book:?}");
         assert_eq!(metrics.messages, 1);
+    }
+
+    #[test]
+    fn a_snapshot_starts_no_path() {
+        let start = crate::clock::now_instant();
+        let mut metrics = Metrics::new(start);
+        let at = |micros: u64| start + Duration::from_micros(micros);
+        // The snapshot's answer rebuilds the book, and the strategy places its first quote on it.
+        metrics.other_input(at(0));
+        metrics.book(at(200));
+        metrics.order_path(at(230), at(231), Wire { write_started: Some(at(233)), written: at(238) });
+        metrics.end_message();
+        // Then a frame moves the touch.
+        metrics.frame(at(1_000), at(1_001));
+        metrics.book(at(1_004));
+        metrics.order_path(at(1_005), at(1_006), Wire { write_started: Some(at(1_008)), written: at(1_012) });
+        metrics.end_message();
+        let summary = metrics.summary();
+        let stage = |name: &str| summary.iter().find(|stage| stage.stage == name).cloned().expect("stage");
+        let snapshot = stage("snapshot_to_book");
+        assert!(snapshot.count == 1 && (199_000..=201_000).contains(&snapshot.p50_ns), "{snapshot:?}");
+        for (name, micros) in [("frame_to_book", 4), ("book_to_decision", 1), ("frame_to_wire", 12)] {
+            let only_the_frame = stage(name);
+            assert_eq!(only_the_frame.count, 1, "{name}");
+            assert!(only_the_frame.max_ns.abs_diff(micros * 1_000) <= 10, "{name}: {only_the_frame:?}");
+        }
+        // The snapshot's order still counts where an order from a timer would.
+        assert_eq!(stage("decision_to_risk").count, 2);
+        assert_eq!(stage("write_call").count, 2);
+        assert_eq!(metrics.messages, 2);
     }
 }

@@ -211,7 +211,11 @@ impl Engine<'_> {
             match wake {
                 Wake::Feed(feed, input) => {
                     let received_at = input.received_at;
-                    self.core.metrics.frame(received_at, crate::clock::now_instant());
+                    if input.is_frame() {
+                        self.core.metrics.frame(received_at, crate::clock::now_instant());
+                    } else {
+                        self.core.metrics.other_input(received_at);
+                    }
                     let now = self.core.clock.at(received_at);
                     if now > self.core.now {
                         self.core.now = now;

@@ -181,6 +181,13 @@ impl FeedInput {
         self.ts_recv
     }
 
+    /// Whether this is a market-data frame (the start of a tick-to-trade path), not a snapshot's answer or
+    /// a link event.
+    #[must_use]
+    pub fn is_frame(&self) -> bool {
+        matches!(self.kind, InputKind::Frame { .. })
+    }
+
     /// A recorded WebSocket frame of connection `connection`, read now and received at `ts_recv`: replays
     /// a capture into a feed without sockets (offline checks, benchmarks).
     #[must_use]
