@@ -33,12 +33,12 @@ the engine starting on the frame to the request written, the handling cost witho
 ``frame_to_wire``: the whole path; ``frame_to_write``: the whole path up to the write system call, what the
 engine itself costs; ``snapshot_to_book``: a REST snapshot's answer to its book applied, at the start
 and on a resync), p50 / p99 / p99.9 / max in microseconds. The path stages start at market-data frames:
-the first quotes, placed when the snapshot syncs the book, count like an order from a timer. A market maker sends two
-orders on one frame: the second's wire stages include the first's. Requests that could not be written at
-once (no idle link, pacing) are counted, not timed. Then messages and a messages/s lower bound (messages
-over the time until the status line, about once a second, first showed the final count); orders and
-fills; the machine load and a warning when the extension looks like a dev build. Figures are printed,
-never asserted.
+the first quotes, placed when the snapshot syncs the book, count like an order from a timer. A market
+maker sends two orders on one frame: the second's wire stages include the first's. Requests that could
+not be written at once (no idle link, pacing) are counted, not timed. Then messages and a messages/s lower
+bound (messages over the time until the status line, about once a second, first showed the final count);
+orders and fills; the machine load and a warning when the extension looks like a dev build. Figures are
+printed, never asserted.
 
 Build the extension in release first (``make bench`` does): a dev build is several times slower.
 
