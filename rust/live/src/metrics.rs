@@ -151,7 +151,15 @@ impl Metrics {
     #[must_use]
     pub fn new(started: Instant) -> Metrics {
         let histograms = Stage::ALL.iter().map(|_| stage_histogram()).collect();
-        Metrics { histograms, frame_read: None, frame_picked: None, book_applied: None, other_read: None, messages: 0, started }
+        Metrics {
+            histograms,
+            frame_read: None,
+            frame_picked: None,
+            book_applied: None,
+            other_read: None,
+            messages: 0,
+            started,
+        }
     }
 
     /// Records one sample of `stage` between `from` and `to`.

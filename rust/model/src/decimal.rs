@@ -218,9 +218,19 @@ mod tests {
 
     #[test]
     fn push_to_writes_the_display_text() {
-        for (mantissa, scale) in
-            [(0, 0), (0, 3), (5, 3), (-5, 3), (6_180_020, 2), (-6_180_020, 2), (14, 0), (-1, 0), (1, 16), (i64::MAX, 16), (i64::MIN + 1, 8)]
-        {
+        for (mantissa, scale) in [
+            (0, 0),
+            (0, 3),
+            (5, 3),
+            (-5, 3),
+            (6_180_020, 2),
+            (-6_180_020, 2),
+            (14, 0),
+            (-1, 0),
+            (1, 16),
+            (i64::MAX, 16),
+            (i64::MIN + 1, 8),
+        ] {
             let value = Decimal { mantissa, scale };
             let mut text = String::from("x=");
             value.push_to(&mut text);
