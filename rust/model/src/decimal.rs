@@ -152,24 +152,8 @@ impl Decimal {
     /// Appends the text [`Display`](fmt::Display) gives (`-0.005`, `61800.2`) to `out`, without the
     /// formatting machinery: the request builders of order entry write every price and size this way.
     pub fn push_to(self, out: &mut String) {
-        if self.mantissa < 0 {
-            out.push('-');
-        }
-        let magnitude = self.mantissa.unsigned_abs();
-        let mut digits = itoa::Buffer::new();
-        if self.scale == 0 {
-            out.push_str(digits.format(magnitude));
-            return;
-        }
-        // `scale` is at most MAX_PRECISION (16), so the divisor fits.
-        let divisor = 10u64.pow(u32::from(self.scale));
-        out.push_str(digits.format(magnitude / divisor));
-        out.push('.');
-        let fraction = digits.format(magnitude % divisor);
-        for _ in fraction.len()..usize::from(self.scale) {
-            out.push('0');
-        }
-        out.push_str(fraction);
+        // Writing into a String cannot fail.
+        let _ = crate::fixed::write_fixed(out, self.mantissa, self.scale);
     }
 
     /// The nearest `f64`; for reports and features only, never for accounting.
@@ -218,33 +202,44 @@ mod tests {
 
     #[test]
     fn push_to_writes_the_display_text() {
-        for (mantissa, scale) in [
-            (0, 0),
-            (0, 3),
-            (5, 3),
-            (-5, 3),
-            (6_180_020, 2),
-            (-6_180_020, 2),
-            (14, 0),
-            (-1, 0),
-            (1, 16),
-            (i64::MAX, 16),
-            (i64::MIN + 1, 8),
+        for (mantissa, scale, text) in [
+            (0, 0, "0"),
+            (0, 3, "0.000"),
+            (5, 3, "0.005"),
+            (-5, 3, "-0.005"),
+            (6_180_020, 2, "61800.20"),
+            (-6_180_020, 2, "-61800.20"),
+            (14, 0, "14"),
+            (-1, 0, "-1"),
+            (1, 16, "0.0000000000000001"),
+            (i64::MAX, 16, "922.3372036854775807"),
+            (i64::MIN + 1, 8, "-92233720368.54775807"),
         ] {
             let value = Decimal { mantissa, scale };
-            let mut text = String::from("x=");
-            value.push_to(&mut text);
-            assert_eq!(text, format!("x={value}"), "{mantissa} at {scale}");
+            let mut pushed = String::from("x=");
+            value.push_to(&mut pushed);
+            assert_eq!(pushed, format!("x={text}"), "{mantissa} at {scale}");
+            assert_eq!(value.to_string(), text, "{mantissa} at {scale}");
         }
     }
 
     proptest::proptest! {
+        /// Against the formatting machinery's rendering (zero-padded fraction), an independent reference.
         #[test]
         fn push_to_equals_display(mantissa in proptest::num::i64::ANY, scale in 0u8..=crate::MAX_PRECISION) {
             let value = Decimal { mantissa, scale };
             let mut text = String::new();
             value.push_to(&mut text);
-            proptest::prop_assert_eq!(text, value.to_string());
+            let sign = if mantissa < 0 { "-" } else { "" };
+            let magnitude = mantissa.unsigned_abs();
+            let reference = if scale == 0 {
+                format!("{sign}{magnitude}")
+            } else {
+                let divisor = 10u64.pow(u32::from(scale));
+                format!("{sign}{}.{:0width$}", magnitude / divisor, magnitude % divisor, width = usize::from(scale))
+            };
+            proptest::prop_assert_eq!(&text, &reference);
+            proptest::prop_assert_eq!(value.to_string(), reference);
         }
     }
 

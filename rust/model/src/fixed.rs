@@ -175,14 +175,27 @@ impl fmt::Display for FixedDisplay {
     }
 }
 
-pub(crate) fn write_fixed(f: &mut fmt::Formatter<'_>, mantissa: i64, precision: u8) -> fmt::Result {
-    let sign = if mantissa < 0 { "-" } else { "" };
+/// `mantissa` at `precision` decimals as text (`-0.005`, `61800.20`), piece by piece onto `out`: the one
+/// rendering behind every `Display` of a fixed-point value or [`Decimal`](crate::Decimal) and behind
+/// [`Decimal::push_to`](crate::Decimal::push_to), which the order-entry request builders use. No
+/// formatting machinery: the digits come from `itoa`.
+pub(crate) fn write_fixed(out: &mut impl fmt::Write, mantissa: i64, precision: u8) -> fmt::Result {
+    if mantissa < 0 {
+        out.write_str("-")?;
+    }
     let magnitude = mantissa.unsigned_abs();
+    let mut digits = itoa::Buffer::new();
     if precision == 0 {
-        return write!(f, "{sign}{magnitude}");
+        return out.write_str(digits.format(magnitude));
     }
     let divisor = 10u64.pow(u32::from(precision));
-    write!(f, "{sign}{}.{:0width$}", magnitude / divisor, magnitude % divisor, width = usize::from(precision))
+    out.write_str(digits.format(magnitude / divisor))?;
+    out.write_str(".")?;
+    let fraction = digits.format(magnitude % divisor);
+    for _ in fraction.len()..usize::from(precision) {
+        out.write_str("0")?;
+    }
+    out.write_str(fraction)
 }
 
 #[cfg(test)]
