@@ -136,7 +136,7 @@ impl BinanceRequests {
             }
             None => {
                 let signature = self.credentials.binance_signature(&query);
-                push_param(&mut query, "signature", &signature);
+                push_param(&mut query, "signature", signature.as_str());
             }
         }
         SignedRequest { method, path, query, body: None, headers: self.api_key_header() }
@@ -188,7 +188,7 @@ impl BinanceRequests {
             (Market::UsdM, OrderType::StopLimit) => ("STOP", Some(order.time_in_force.as_str())),
         };
         let mut params = String::with_capacity(160 + QUERY_SIGNING_ROOM);
-        push_param(&mut params, "symbol", &order.symbol);
+        push_param(&mut params, "symbol", order.symbol.as_str());
         push_param(&mut params, "side", side_to_wire(order.side));
         push_param(&mut params, "type", wire_type);
         if let Some(tif) = time_in_force {
@@ -351,7 +351,7 @@ fn symbol_and_ref(symbol: &str, order: &OrderRef) -> String {
     push_param(&mut params, "symbol", symbol);
     match order {
         OrderRef::Client(id) => push_param(&mut params, "origClientOrderId", wire_client_id(*id)),
-        OrderRef::Venue(id) => push_param(&mut params, "orderId", id),
+        OrderRef::Venue(id) => push_param(&mut params, "orderId", id.as_str()),
     }
     params
 }

@@ -44,7 +44,7 @@ impl BybitRequests {
         push_param(&mut query, "symbol", symbol);
         match order {
             OrderRef::Client(id) => push_param(&mut query, "orderLinkId", wire_client_id(*id)),
-            OrderRef::Venue(id) => push_param(&mut query, "orderId", id),
+            OrderRef::Venue(id) => push_param(&mut query, "orderId", id.as_str()),
         }
         push_param(&mut query, "limit", EXECUTION_PAGE);
         self.signed_get("/v5/execution/list", query, timestamp_ms)

@@ -434,13 +434,6 @@ impl QueryValue for &str {
     }
 }
 
-impl QueryValue for &String {
-    #[inline]
-    fn push_encoded(&self, query: &mut String) {
-        push_escaped(query, self);
-    }
-}
-
 impl QueryValue for Decimal {
     #[inline]
     fn push_encoded(&self, query: &mut String) {
@@ -633,7 +626,7 @@ mod tests {
         push_param(&mut query, "qty", Decimal::parse_str("-0.005").expect("decimal"));
         push_param(&mut query, "timestamp", 1_723_075_200_000u64);
         push_param(&mut query, "newClientOrderId", wire_client_id(ClientOrderId(42)));
-        push_param(&mut query, "note", &"é ~x_y-z.".to_owned());
+        push_param(&mut query, "note", "é ~x_y-z.");
         assert_eq!(
             query,
             "price=61800.2&qty=-0.005&timestamp=1723075200000&newClientOrderId=ft-42&note=%C3%A9%20~x_y-z."
