@@ -29,6 +29,8 @@
 //! - Spot amends (`PUT /api/v3/order/amend/keepPriority`) can only reduce the quantity: an amend that
 //!   changes the price is refused at once, without a request, as [`RejectReason::InvalidAmend`] (the
 //!   built-in market maker then re-quotes by cancel and new order). USD-M amends change price and size.
+//! - A cancel, amend or query of an order whose create is not answered yet waits for that answer, so
+//!   it cannot overtake the create (`core`: one order's requests keep their order).
 //!
 //! `send` writes the request on an idle order link and returns; the rest of each command (its answer, a
 //! retry, the HTTP client when no link was idle) runs as a task on the engine's `LocalSet`, started at
@@ -276,6 +278,12 @@ impl Shared {
 /// The request of `command`, written now when an order link is idle and no pacing is due: the times around
 /// the write and the handle of its answer. `None`: the command's task sends it (a query always).
 fn first_attempt(shared: &Shared, command: &GatewayCommand) -> Option<(Wire, Sent)> {
+    if let GatewayCommand::Cancel { client_id, .. } | GatewayCommand::Amend { client_id, .. } = *command
+        && shared.creating(client_id)
+    {
+        // Its task waits for the create's answer (`core`: one order's requests keep their order).
+        return None;
+    }
     let request = match *command {
         GatewayCommand::Submit { client_id, request } => {
             let (symbol, spec) = shared.symbol(request.instrument)?;
@@ -311,6 +319,7 @@ async fn execute(shared: Rc<Shared>, command: GatewayCommand, first: Option<Sent
     let now = || shared.clock.now();
     match command {
         GatewayCommand::Submit { client_id, request } => {
+            let pending = shared.create_pending(client_id);
             let Some((symbol, spec)) = shared.symbol(request.instrument).cloned() else { return };
             let order = new_order(&symbol, client_id, &request, &spec);
             let result = shared
@@ -321,6 +330,8 @@ async fn execute(shared: Rc<Shared>, command: GatewayCommand, first: Option<Sent
                         .unwrap_or_else(|_| shared.requests.signed("POST", "/", "", ts))
                 })
                 .await;
+            // Answered (or its fate unknown): what follows may query the order, and so may the waiting requests.
+            drop(pending);
             match result {
                 Ok(Ok(body)) => match parse_order(shared.market, &body) {
                     Ok(response) => {
@@ -337,6 +348,7 @@ async fn execute(shared: Rc<Shared>, command: GatewayCommand, first: Option<Sent
         }
         GatewayCommand::Cancel { client_id, instrument } => {
             let Some((symbol, _)) = shared.symbol(instrument).cloned() else { return };
+            shared.after_create(client_id).await;
             let reference = OrderRef::Client(client_id);
             let (venue, symbol, reference, first) = (&*shared, symbol.as_str(), &reference, Cell::new(first));
             let outcome = shared
@@ -370,6 +382,7 @@ async fn execute(shared: Rc<Shared>, command: GatewayCommand, first: Option<Sent
         }
         GatewayCommand::Amend { client_id, instrument, price, quantity } => {
             let Some((symbol, spec)) = shared.symbol(instrument).cloned() else { return };
+            shared.after_create(client_id).await;
             let (side, working_price) = shared
                 .orders
                 .borrow()

@@ -33,6 +33,8 @@
 //!   pings every [`PING_EVERY`] and reconnects with a growing delay; once a reconnected stream's
 //!   subscription is acknowledged, every order still tracked is queried (catch-up), so what happened
 //!   while no stream was up is reported.
+//! - A cancel, amend or query of an order whose create is not answered yet waits for that answer, so
+//!   it cannot overtake the create (`core`: one order's requests keep their order).
 //!
 //! `send` writes the request on an idle order link and returns; the rest of each command (its answer, a
 //! retry, the HTTP client when no link was idle) runs as a task on the engine's `LocalSet`, started at
@@ -260,6 +262,12 @@ impl Shared {
 /// not used up: the times around the write and the handle of its answer. `None`: the command's task sends it
 /// (a query always).
 fn first_attempt(shared: &Shared, command: &GatewayCommand) -> Option<(Wire, Sent)> {
+    if let GatewayCommand::Cancel { client_id, .. } | GatewayCommand::Amend { client_id, .. } = *command
+        && shared.creating(client_id)
+    {
+        // Its task waits for the create's answer (`core`: one order's requests keep their order).
+        return None;
+    }
     let ts = shared.timestamp();
     let request = match *command {
         GatewayCommand::Submit { client_id, request } => {
@@ -291,13 +299,17 @@ async fn execute(shared: Rc<Shared>, command: GatewayCommand, first: Option<Sent
     let now = || shared.clock.now();
     match command {
         GatewayCommand::Submit { client_id, request } => {
+            let pending = shared.create_pending(client_id);
             let Some((symbol, spec)) = shared.symbol(request.instrument).cloned() else { return };
             let order = new_order(&symbol, client_id, &request, &spec);
             if let Err(error) = shared.requests.create_order(shared.category, &order, 0) {
                 shared.notice(format!("order {client_id} not sent: {error}"));
                 return shared.reject(client_id, request.instrument, RejectReason::Venue, now());
             }
-            match shared.call_after(first, |ts| shared.requests.create_order(shared.category, &order, ts)).await {
+            let answer = shared.call_after(first, |ts| shared.requests.create_order(shared.category, &order, ts)).await;
+            // Answered (or its fate unknown): what follows may query the order, and so may the waiting requests.
+            drop(pending);
+            match answer {
                 Ok(Ok(body)) => match parse_order_ids(&body) {
                     Ok(ids) => {
                         shared.note_venue_id(client_id, &ids.venue_order_id);
@@ -314,6 +326,7 @@ async fn execute(shared: Rc<Shared>, command: GatewayCommand, first: Option<Sent
         }
         GatewayCommand::Cancel { client_id, instrument } => {
             let Some((symbol, _)) = shared.symbol(instrument).cloned() else { return };
+            shared.after_create(client_id).await;
             let reference = OrderRef::Client(client_id);
             let (venue, symbol, reference, first) = (&*shared, symbol.as_str(), &reference, Cell::new(first));
             let outcome = shared
@@ -347,6 +360,7 @@ async fn execute(shared: Rc<Shared>, command: GatewayCommand, first: Option<Sent
         }
         GatewayCommand::Amend { client_id, instrument, price, quantity } => {
             let Some((symbol, spec)) = shared.symbol(instrument).cloned() else { return };
+            shared.after_create(client_id).await;
             let reference = OrderRef::Client(client_id);
             let (new_price, new_quantity) = (
                 Decimal::from_fixed(price.0, spec.price_precision),

@@ -7,6 +7,14 @@
 //! that differ by venue (error codes, rate-limit headers, the user stream), and reaches the core's fields
 //! through `Deref`: the core is part of the gateway's state, not a separate object with its own identity.
 //!
+//! # One order's requests keep their order
+//! A cancel, an amend or a query of an order whose create has not been answered ([`Tracked::creating`]:
+//! the create waits for the venue's rate limit, or is in flight on another connection) waits for that
+//! answer ([`Core::after_create`]) before it leaves. Sent at once, it could reach the venue first; the
+//! venue's "unknown order" would then end, for the OMS, an order that is about to exist at the venue
+//! (a paced create overtaken by the stop's cancel left a working order nobody tracked). The OMS never
+//! amends an order it has not seen accepted, so the wait is for cancels and queries of orders just sent.
+//!
 //! # Secrets
 //! The error text of reqwest contains the URL, whose query holds the signature: [`Core::send`] never
 //! passes it on, only the method, the path and the kind of failure ([`transport_kind`]).
@@ -24,6 +32,7 @@ use ferrotrade_model::{
     OrderType, Price, Quantity, RejectReason, UnixNanos,
 };
 use ferrotrade_venues::trading::{ApiError, FillReport, NewOrder, OrderUpdate, SignedRequest};
+use tokio::sync::Notify;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use super::link::{OrderLinks, Sent};
@@ -58,6 +67,8 @@ pub(super) struct Core {
     /// The gateway's own keep-alive connections, on which requests are written synchronously (`None`
     /// for a REST base that is not a plain `http(s)://host[:port]`: the HTTP client alone then).
     pub(super) links: Option<Rc<RefCell<OrderLinks>>>,
+    /// Woken whenever a create is answered (see [`Core::after_create`]).
+    created: Notify,
 }
 
 /// An HTTP answer: status, headers, body.
@@ -91,6 +102,7 @@ impl Core {
             finished: RefCell::new((VecDeque::new(), BTreeSet::new())),
             conventions,
             links: OrderLinks::new(rest).map(|links| Rc::new(RefCell::new(links))),
+            created: Notify::new(),
         }
     }
 
@@ -132,6 +144,35 @@ impl Core {
             .filter(|index| self.instruments[*index].is_some())
             .map(|index| InstrumentIndex(index as u32))
             .collect()
+    }
+
+    /// Whether `client_id`'s create has not been answered yet (see the module docs).
+    pub(super) fn creating(&self, client_id: ClientOrderId) -> bool {
+        self.orders.borrow().get(&client_id).is_some_and(|tracked| tracked.creating)
+    }
+
+    /// Waits until `client_id`'s create has been answered (at once when it has, or the order is not ours
+    /// to track): a request about the order sent before could overtake it (see the module docs).
+    ///
+    /// # Cancel safety
+    /// Cancel safe: it only waits.
+    pub(super) async fn after_create(&self, client_id: ClientOrderId) {
+        loop {
+            let answered = self.created.notified();
+            let mut answered = std::pin::pin!(answered);
+            // Registered before the check, so an answer between the check and the wait is not missed.
+            answered.as_mut().enable();
+            if !self.creating(client_id) {
+                return;
+            }
+            answered.await;
+        }
+    }
+
+    /// Marks the create of `client_id` answered (whatever the answer) when dropped, and wakes the
+    /// requests waiting for it: the command task of a new order holds it until its create's answer.
+    pub(super) fn create_pending(&self, client_id: ClientOrderId) -> CreatePending<'_> {
+        CreatePending { core: self, client_id }
     }
 
     /// The venue's clock in ms: local wall clock plus the measured offset.
@@ -217,6 +258,8 @@ impl Core {
     /// Asks the venue about an order until it answers: `ask` gives the order (`Some`), says the venue
     /// does not know it (`Ok(None)` or an unknown-order error: never reached the venue, or gone), or an
     /// unknown outcome (a retryable error, a transport failure: asked again with a growing backoff).
+    /// It asks only once the order's create is answered ([`Core::after_create`]): before, the venue's
+    /// "no such order" would not mean the order never reached it.
     ///
     /// # Cancel safety
     /// Cancel safe when `ask` only reads: dropping it loses the answer, not an order.
@@ -226,6 +269,7 @@ impl Core {
         instrument: InstrumentIndex,
         mut ask: impl FnMut() -> F,
     ) -> Option<T> {
+        self.after_create(client_id).await;
         let what = format!("query {client_id}");
         let answer = self
             .until_answered(&what, "asking again", move || {
@@ -479,6 +523,21 @@ pub(super) async fn amend_answered<G: OrderQueries, T>(
     gateway.notice(format!("amend {client_id}: {problem}; querying"));
     if let Some(update) = gateway.query_order(client_id, instrument).await {
         gateway.resolve_amend(client_id, instrument, &update, price, quantity);
+    }
+}
+
+/// A create not answered yet; its drop marks it answered ([`Core::create_pending`]).
+pub(super) struct CreatePending<'a> {
+    core: &'a Core,
+    client_id: ClientOrderId,
+}
+
+impl Drop for CreatePending<'_> {
+    fn drop(&mut self) {
+        if let Some(tracked) = self.core.orders.borrow_mut().get_mut(&self.client_id) {
+            tracked.creating = false;
+        }
+        self.core.created.notify_waiters();
     }
 }
 

@@ -23,6 +23,8 @@
 //! - A gateway reports every answer for every command it was given, including failures (a rejected
 //!   order is an `Order` event with `Rejected`; a transport failure after which the order's fate is
 //!   unknown is resolved by querying the order, never by resending a new order blindly).
+//! - One order's requests reach the venue in the order they were given: a cancel, amend or query of an
+//!   order whose create has not been answered (paced, or in flight) waits for that answer (`core`).
 //! - `request_snapshot` is answered by one [`GatewayEvent::Snapshot`] (reconciliation).
 
 pub mod binance;

@@ -98,16 +98,30 @@ pub(super) struct Tracked {
     pub(super) pending_end: Option<(OrderStatus, i64)>,
     /// The limit price working at the venue (price mantissa; 0 when not known).
     pub(super) price: i64,
+    /// Our create of the order has not been answered yet (it waits for pacing, or is in flight): until
+    /// it is, the venue may not know the order, and its "unknown order" says nothing of the order's fate
+    /// (see [`Core::after_create`]).
+    pub(super) creating: bool,
 }
 
 impl Tracked {
     pub(super) fn new(instrument: InstrumentIndex, side: OrderSide, venue_id: u64) -> Tracked {
-        Tracked { instrument, side, accepted: false, venue_id, counted: 0, synthetic: 0, pending_end: None, price: 0 }
+        Tracked {
+            instrument,
+            side,
+            accepted: false,
+            venue_id,
+            counted: 0,
+            synthetic: 0,
+            pending_end: None,
+            price: 0,
+            creating: false,
+        }
     }
 
-    /// A new order of ours, at `price`.
+    /// A new order of ours, at `price`, whose create is about to be sent.
     pub(super) fn submitted(instrument: InstrumentIndex, side: OrderSide, price: Price) -> Tracked {
-        Tracked { price: price.0, ..Tracked::new(instrument, side, 0) }
+        Tracked { price: price.0, creating: true, ..Tracked::new(instrument, side, 0) }
     }
 }
 
