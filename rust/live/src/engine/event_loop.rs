@@ -339,6 +339,9 @@ impl Engine<'_> {
                         }
                         self.core.outbox.clear();
                     }
+                    // The feeds' connections run only while their inputs are awaited: they keep answering
+                    // pings and reading, and what they read after the stop is not handled.
+                    _ = next_frame(&mut self.feeds) => {}
                     () = tokio::time::sleep_until(deadline) => {
                         self.core.counters.notice(format!("stop: {} orders still open after the cancel timeout", self.open_orders()));
                         break;

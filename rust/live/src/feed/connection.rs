@@ -68,7 +68,7 @@ enum End {
     Lost(LinkEvent),
 }
 
-/// A connection task's configuration and channels.
+/// A connection's configuration and channels; its future (`run`) is polled by `MarketFeed::next_input`.
 pub(crate) struct ConnectionTask {
     /// The connection's number in the feed.
     pub id: usize,
