@@ -22,7 +22,8 @@ and two set-ups of the same machine:
 
 Latency runs replay at ``--speed`` (default 20x recorded time: orders are spread as they were, and the
 engine is idle between frames as it is live). A last run replays at full speed (``max``: the venue sends
-as fast as the engine reads) for throughput.
+as fast as the engine reads), the issue's condition: throughput, and the latency of a path kept hot by
+back-to-back frames (hundreds of orders).
 
 Printed per run: the engine's own HDR histograms per stage (``frame_to_engine``: frame received to the
 engine starting on it, i.e. the wait behind earlier work; ``frame_to_book``: frame received to book
@@ -104,6 +105,10 @@ def engine_cpu() -> int | None:
 def config(run_dir: Path, speed: str, setup: str) -> dict[str, Any]:
     """The example configuration with absolute paths, a fresh journal folder, the replay speed, a market
     maker that re-quotes at every tick the touch moves (risk's order rate raised to match) and the set-up.
+
+    A quote the venue refuses (post-only, the book moved on: common at full speed) is placed again at once
+    (``reject_backoff_ms = 0``): the default second of backoff stops that side for most of a full-speed
+    replay, which then timed a handful of orders.
     """
     data = tomllib.loads(EXAMPLE.read_text())
     data["live"]["run_dir"] = str(run_dir)
@@ -111,7 +116,7 @@ def config(run_dir: Path, speed: str, setup: str) -> dict[str, Any]:
     data["replay"]["speed"] = speed if speed == "max" else float(speed)
     data["risk"].update(orders_per_second=200, burst=400)
     for strategy in data["strategy"]:
-        strategy.update(requote_threshold_ticks=1, min_requote_interval_ms=0)
+        strategy.update(requote_threshold_ticks=1, min_requote_interval_ms=0, reject_backoff_ms=0)
     if setup == "tuned":
         data["live"]["busy_poll"] = True
         data["replay"]["busy_poll"] = True

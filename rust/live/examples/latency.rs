@@ -78,8 +78,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .join()
         .map_err(|_| "the venue did not start")?;
         let run_dir = dir.join(format!("run-{round}"));
-        let mut config =
-            live_config(&venue, &run_dir, &keys, "requote_threshold_ticks = 1\nmin_requote_interval_ms = 0\n");
+        // Re-quotes at every tick the touch moves; a quote the venue refused (post-only, the book moved on:
+        // common at full speed) is placed again at once, where the default second of backoff would stop
+        // that side for most of a full-speed replay and leave a handful of orders to time.
+        let strategy = "requote_threshold_ticks = 1\nmin_requote_interval_ms = 0\nreject_backoff_ms = 0\n";
+        let mut config = live_config(&venue, &run_dir, &keys, strategy);
         config.live.busy_poll = busy_poll;
         config.live.cpu = cpu;
         let strategies = market_makers(&config);
