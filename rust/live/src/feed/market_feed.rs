@@ -49,8 +49,6 @@ pub struct MarketFeed {
     commands: Vec<mpsc::UnboundedSender<Command>>,
     /// The connections' futures, polled by [`MarketFeed::next_input`] itself (see there).
     connections: FuturesUnordered<Pin<Box<dyn Future<Output = ()> + Send>>>,
-    /// Whether the connections were started.
-    started: bool,
     http: Option<reqwest::Client>,
     pub(super) budget: WeightBudget,
 }
@@ -211,7 +209,6 @@ impl MarketFeed {
             rx,
             commands: Vec::new(),
             connections: FuturesUnordered::new(),
-            started: false,
             http: None,
         })
     }
@@ -318,10 +315,10 @@ impl MarketFeed {
 
     /// Starts the connections (once).
     fn start(&mut self) {
-        if self.started || self.plans.is_empty() {
+        // Started once: each connection keeps its command channel (`connections` shrinks as they end).
+        if !self.commands.is_empty() || self.plans.is_empty() {
             return;
         }
-        self.started = true;
         self.http = reqwest::Client::builder().timeout(Duration::from_secs(10)).tcp_nodelay(true).build().ok();
         for (id, plan) in self.plans.iter().enumerate() {
             let (command_tx, commands) = mpsc::unbounded_channel();
@@ -419,7 +416,7 @@ impl std::fmt::Debug for MarketFeed {
             .field("venue", &self.venue)
             .field("instruments", &self.router.slots.len())
             .field("connections", &self.plans.len())
-            .field("started", &self.started)
+            .field("started", &!self.commands.is_empty())
             .finish_non_exhaustive()
     }
 }

@@ -278,10 +278,7 @@ impl Shared {
 /// The request of `command`, written now when an order link is idle and no pacing is due: the times around
 /// the write and the handle of its answer. `None`: the command's task sends it (a query always).
 fn first_attempt(shared: &Shared, command: &GatewayCommand) -> Option<(Wire, Sent)> {
-    if let GatewayCommand::Cancel { client_id, .. } | GatewayCommand::Amend { client_id, .. } = *command
-        && shared.creating(client_id)
-    {
-        // Its task waits for the create's answer (`core`: one order's requests keep their order).
+    if shared.waits_for_create(command) {
         return None;
     }
     let request = match *command {

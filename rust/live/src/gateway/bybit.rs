@@ -262,10 +262,7 @@ impl Shared {
 /// not used up: the times around the write and the handle of its answer. `None`: the command's task sends it
 /// (a query always).
 fn first_attempt(shared: &Shared, command: &GatewayCommand) -> Option<(Wire, Sent)> {
-    if let GatewayCommand::Cancel { client_id, .. } | GatewayCommand::Amend { client_id, .. } = *command
-        && shared.creating(client_id)
-    {
-        // Its task waits for the create's answer (`core`: one order's requests keep their order).
+    if shared.waits_for_create(command) {
         return None;
     }
     let ts = shared.timestamp();

@@ -151,6 +151,17 @@ impl Core {
         self.orders.borrow().get(&client_id).is_some_and(|tracked| tracked.creating)
     }
 
+    /// Whether `command` must not be written now: a cancel or amend of an order whose create is not
+    /// answered yet (its task waits for the answer; see the module docs).
+    pub(super) fn waits_for_create(&self, command: &GatewayCommand) -> bool {
+        match *command {
+            GatewayCommand::Cancel { client_id, .. } | GatewayCommand::Amend { client_id, .. } => {
+                self.creating(client_id)
+            }
+            GatewayCommand::Submit { .. } | GatewayCommand::Query { .. } => false,
+        }
+    }
+
     /// Waits until `client_id`'s create has been answered (at once when it has, or the order is not ours
     /// to track): a request about the order sent before could overtake it (see the module docs).
     ///
