@@ -27,11 +27,19 @@ LOT = 0.001  # [instruments."binance-usdm.BTCUSDT"].lot_size of the example
 
 
 def config(run_dir: Path, *, speed: Any = "max") -> dict[str, Any]:
-    """The example configuration with absolute paths, the journal in ``run_dir`` and fast replay."""
+    """The example configuration with absolute paths, the journal in ``run_dir`` and fast replay.
+
+    The market maker re-places a refused quote at once (``reject_backoff_ms = 0``): at ``"max"`` the
+    whole 345 s session passes in about a second, so the default second of backoff after a post-only
+    refusal (one per side is common at that pace) stopped both sides for the rest of the session, and a
+    loaded machine saw no fill at all.
+    """
     data = tomllib.loads(EXAMPLE.read_text())
     data["live"]["run_dir"] = str(run_dir)
     data["replay"]["paths"] = [str(CAPTURE)]
     data["replay"]["speed"] = speed
+    (market_maker,) = data["strategy"]
+    market_maker["reject_backoff_ms"] = 0
     return data
 
 
