@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import os
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -333,6 +334,23 @@ def test_a_user_function_is_an_objective_in_worker_processes_too(tmp_path: Path)
     assert sharpe_per_trade(best) == pytest.approx(result.best_value)
     direct = ft.backtest.optimize(with_optimize(TREND, tmp_path / "fn", objective=sharpe_per_trade, trials=2))
     assert direct.plan.objective.names == ("objective",)
+
+
+def test_a_bus_table_needs_one_worker_as_each_trial_binds_its_endpoints(
+    tmp_path: Path, free_port: Callable[[], int]
+) -> None:
+    config = with_optimize(TREND, tmp_path, workers=2)
+    config["bus"] = {"publish": "tcp://127.0.0.1:5755"}
+    bind = r"^<dict>: bus: 2 worker processes cannot all bind tcp://127\.0\.0\.1:5755"
+    with pytest.raises(ConfigError, match=bind):
+        ft.backtest.optimize(config)
+    assert not (tmp_path / "study.log").exists(), "nothing was written to the storage"
+
+    # One worker publishes its trials one after another, each binding the endpoint in turn.
+    config["optimize"].update(workers=1, trials=3)
+    config["bus"] = {"publish": f"tcp://127.0.0.1:{free_port()}"}
+    result = ft.backtest.optimize(config)
+    assert states(result) == {"complete": 3}
 
 
 def test_two_worker_processes_share_the_budget_of_one_study(tmp_path: Path) -> None:

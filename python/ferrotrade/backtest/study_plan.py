@@ -12,7 +12,8 @@ sampler = "tpe"                   # tpe, random, grid, cmaes, nsga2, or { name =
 pruner = "median"                 # median (default for one objective), percentile, successive_halving,
                                   # hyperband, none, or { name = "median", n_warmup_steps = 2 }
 trials = 40                       # the study's budget, shared by every worker (grid: default its size)
-workers = 2                       # worker processes on this machine
+workers = 2                       # worker processes on this machine (1 with a [bus] table: each
+                                  # trial binds its endpoints)
 timeout_s = 600                   # stop starting trials after this long (per worker)
 seed = 7                          # sampler seed; worker i uses seed + i
 
@@ -236,6 +237,20 @@ def _check_picklable(objective: ObjectiveSpec, workers: int, source: str) -> Non
             ) from None
 
 
+def _check_bus(engine: Mapping[str, Any], workers: int, source: str) -> None:
+    """A ``[bus]`` table makes every trial bind its endpoints: one trial at a time can (``workers = 1``
+    publishes the trials one after another); several worker processes would fail every trial but one."""
+    bus = engine.get("bus")
+    if workers == 1 or bus is None:
+        return
+    table = bus if isinstance(bus, Mapping) else {}
+    endpoints = ", ".join(str(table[key]) for key in ("publish", "control", "http") if key in table)
+    raise ConfigError(
+        f"{source}: bus: {workers} worker processes cannot all bind {endpoints or 'its endpoints'}: "
+        "publish a study's trials with workers = 1, or remove [bus]"
+    )
+
+
 def _initial_equity(backtest: Mapping[str, Any]) -> float:
     """``[backtest].initial_equity`` as a float; a bad value is reported by the engine's check, by key."""
     try:
@@ -306,6 +321,7 @@ def plan_study(
     if sampler[0] == "grid":
         trials = min(trials, grid_size(space, source))
     _check_picklable(objective, workers, source)
+    _check_bus(engine, workers, source)
     timeout = merged.get("timeout_s")
     if timeout is not None and (
         isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
