@@ -60,6 +60,10 @@ def test_every_fill_of_a_backtest_is_published_in_order(
     fills = [(topic, envelope) for topic, envelope in received if topic.startswith("fill.")]
     assert result.fills.height > 0
     assert [envelope.fill.trade_id for _, envelope in fills] == result.fills["trade_id"].to_list()
+    # Each order's fills carry the simulated venue's id of it: one id per order, none zero.
+    orders = {(envelope.fill.client_id, envelope.fill.venue_order_id) for _, envelope in fills}
+    assert all(venue_id > 0 for _, venue_id in orders)
+    assert len(orders) == len({client for client, _ in orders}) == len({venue for _, venue in orders})
     assert [envelope.topic_seq for _, envelope in fills] == list(range(1, len(fills) + 1))
     assert [envelope.seq for _, envelope in received] == list(range(1, len(received) + 1)), "nothing missed"
     heartbeats = [envelope.heartbeat for topic, envelope in received if topic == "heartbeat"]

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use ferrotrade_bus::proto::TradingState;
 use ferrotrade_bus::{Bus, BusConfig, BusHandle, BusSender, EngineEvent, Names};
-use ferrotrade_model::{Fill, Instrument, UnixNanos, VenueOrderId};
+use ferrotrade_model::{Fill, Instrument, UnixNanos};
 use ferrotrade_risk::RiskEvent;
 use ferrotrade_sim::engine::{BacktestOutput, Checkpoint, FillRecord, RunControl};
 use pyo3::PyResult;
@@ -86,8 +86,7 @@ impl BusTap {
         for record in fills.get(self.fills_sent..).unwrap_or_default() {
             let fill = Fill {
                 client_id: record.client_id,
-                // The simulated venue's order ids are not recorded with the fill.
-                venue_order_id: VenueOrderId(0),
+                venue_order_id: record.venue_order_id,
                 trade_id: record.trade_id,
                 instrument: record.instrument,
                 side: record.side,

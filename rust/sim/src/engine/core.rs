@@ -352,6 +352,7 @@ impl Core {
                         strategy,
                         instrument: fill.instrument,
                         client_id: fill.client_id,
+                        venue_order_id: fill.venue_order_id,
                         trade_id: fill.trade_id,
                         side: fill.side,
                         price: fill.price,

@@ -4,7 +4,9 @@
 //! Python layer turns them into Arrow columns once the run is over. Orders are not copied here: the OMS
 //! order store keeps every order of the run and is read at the end.
 
-use ferrotrade_model::{ClientOrderId, InstrumentIndex, Liquidity, Money, OrderSide, Price, Quantity, UnixNanos};
+use ferrotrade_model::{
+    ClientOrderId, InstrumentIndex, Liquidity, Money, OrderSide, Price, Quantity, UnixNanos, VenueOrderId,
+};
 use ferrotrade_risk::RiskEvent;
 
 /// One fill as the strategy received it, with the accounting it caused.
@@ -20,6 +22,8 @@ pub struct FillRecord {
     pub instrument: InstrumentIndex,
     /// The order.
     pub client_id: ClientOrderId,
+    /// The simulated venue's id of the order.
+    pub venue_order_id: VenueOrderId,
     /// Venue trade id.
     pub trade_id: u64,
     /// Side of the order.
