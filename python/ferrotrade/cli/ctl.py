@@ -149,7 +149,12 @@ def kill_command(
 def set_command(  # noqa: PLR0917 (typer maps each parameter to an argument or option)
     strategy: Annotated[str, typer.Argument(help="The strategy's name.", show_default=False)],
     parameter: Annotated[
-        str, typer.Argument(help="The parameter (half_spread_bps, ...).", show_default=False)
+        str,
+        typer.Argument(
+            help="The parameter: a market maker's half_spread_bps, a trend's order_size, a model's"
+            " long_entry, ... (a refusal lists the strategy's keys).",
+            show_default=False,
+        ),
     ],
     value: Annotated[str, typer.Argument(help="The new value, as TOML would write it.", show_default=False)],
     endpoint: Endpoint = DEFAULT_CONTROL,

@@ -411,7 +411,8 @@ fn a_parameter_set_at_run_time_moves_the_quotes_and_a_bad_one_changes_nothing() 
         ("half_spread_bps", "wide", "not a decimal"),
         ("order_size", "0.0005", "order_size"),
         ("min_requote_interval_ms", "-5", "not a count"),
-        ("instrument", "\"binance-usdm.ETHUSDT\"", "unknown parameter"),
+        ("instrument", "\"binance-usdm.ETHUSDT\"", "instrument cannot change at run time"),
+        ("spread", "2", "unknown parameter \"spread\""),
     ] {
         let error = mm.set_parameter(&mut ctx, name, value).expect_err(name).message;
         assert!(error.contains(message), "{name} = {value}: {error}");

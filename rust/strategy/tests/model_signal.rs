@@ -172,3 +172,41 @@ fn bad_settings_name_the_key() {
     refused("model = \"m.onnx\"\nfeatures = [\"rsi_14\"]\nlong_entry = 0.6\noffset_bps = 2", "offset_bps");
     let _ = Decimal::parse_str("0.01");
 }
+
+#[test]
+fn parameters_set_at_run_time_resize_the_target_and_move_the_thresholds() {
+    let mut ctx = TestContext::usdm_btcusdt();
+    let (mut strategy, _) = strategy(config(""), &[0.6, 0.52, 0.52]);
+    strategy.on_start(&mut ctx).expect("start");
+    on_bar(&mut strategy, &mut ctx, 600_000);
+    let orders = on_bar(&mut strategy, &mut ctx, 601_000);
+    fill_all(&mut strategy, &mut ctx, orders[0].0, 10);
+    // A new size resizes the long at once: buy the 0.01 more.
+    strategy.set_parameter(&mut ctx, "order_size", "0.02").expect("order_size");
+    let more = TestContext::submits(&ctx.take_actions());
+    assert_eq!(more.len(), 1, "{more:?}");
+    assert_eq!((more[0].1.side, more[0].1.quantity), (OrderSide::Buy, Quantity(10)));
+    fill_all(&mut strategy, &mut ctx, more[0].0, 10);
+    assert_eq!(strategy.target(), Quantity(20));
+    // 0.52 holds the long at long_exit 0.5; raised to 0.53, the next 0.52 closes it.
+    assert!(on_bar(&mut strategy, &mut ctx, 602_000).is_empty());
+    strategy.set_parameter(&mut ctx, "long_exit", "0.53").expect("long_exit");
+    assert!(ctx.take_actions().is_empty(), "thresholds act on the next signal");
+    let close = on_bar(&mut strategy, &mut ctx, 602_500);
+    assert_eq!((close[0].1.side, close[0].1.quantity), (OrderSide::Sell, Quantity(20)));
+    // Refused: the change is not made and the message says why.
+    for (name, value, message) in [
+        ("long_exit", "0.6", "long_exit"),      // above long_entry 0.55
+        ("short_entry", "0.56", "short_entry"), // not below long_entry
+        ("long_entry", "NaN", "not a finite number"),
+        ("order_size", "0.0001", "more decimals"),
+        ("offset_bps", "2", "limit orders only"), // market orders
+        ("features", "[\"rsi_14\"]", "features cannot change at run time"),
+        ("treshold", "1", "unknown parameter \"treshold\""),
+    ] {
+        let error = strategy.set_parameter(&mut ctx, name, value).expect_err(name).message;
+        assert!(error.contains(message), "{name} = {value}: {error}");
+    }
+    assert!(ctx.take_actions().is_empty());
+    assert_eq!(strategy.target(), Quantity::ZERO);
+}

@@ -355,3 +355,53 @@ fn subscriptions_follow_source_and_order_type() {
     let trend = Trend::new(config("")).unwrap();
     assert_eq!(trend.name(), "trend:binance-usdm.BTCUSDT");
 }
+
+#[test]
+fn parameters_set_at_run_time_move_the_target_at_once_and_a_bad_one_changes_nothing() {
+    let mut ctx = TestContext::usdm_btcusdt();
+    let mut trend = started(config(""), &mut ctx);
+    assert_eq!(
+        feed(&mut trend, &mut ctx, &[10_000, 10_010, 10_020, 10_030, 10_040, 10_050]),
+        vec![(OrderSide::Buy, 10)]
+    );
+    // A new size: the target follows without waiting for a trade (0.01 more, filled by the double).
+    trend.set_parameter(&mut ctx, "order_size", "0.02").unwrap();
+    assert_eq!(trend.target(), Some(Quantity(20)));
+    let more = TestContext::submits(&ctx.take_actions());
+    assert_eq!(more.len(), 1, "{more:?}");
+    assert_eq!((more[0].1.side, more[0].1.quantity), (OrderSide::Buy, Quantity(10)));
+    let (event, fill) = ctx.fill(more[0].0, 10, Price(10_050));
+    trend.on_order(&mut ctx, &event).unwrap();
+    trend.on_fill(&mut ctx, &fill).unwrap();
+    // Shorts off: a falling series ends flat, not short.
+    trend.set_parameter(&mut ctx, "allow_short", "false").unwrap();
+    let sent = feed(&mut trend, &mut ctx, &[10_040, 10_000, 9_950, 9_900, 9_850, 9_800]);
+    assert_eq!(sent, vec![(OrderSide::Sell, 20)]);
+    assert_eq!((ctx.positions[0], trend.target()), (Quantity::ZERO, Some(Quantity::ZERO)));
+    for (name, value, message) in [
+        ("order_size", "0.0001", "more decimals"),
+        ("order_size", "-1", "order_size"),
+        ("allow_short", "yes", "not true or false"),
+        ("max_volatility", "0.01", "needs the volatility filter"),
+        ("fast", "5", "fast cannot change at run time"),
+        ("instrument", "\"binance-usdm.ETHUSDT\"", "instrument cannot change at run time"),
+        ("slowness", "5", "unknown parameter \"slowness\""),
+    ] {
+        let error = trend.set_parameter(&mut ctx, name, value).expect_err(name).message;
+        assert!(error.contains(message), "{name} = {value}: {error}");
+    }
+    assert_eq!(trend.config().order_size.to_string(), "0.02", "a refused change leaves the configuration");
+    assert!(!trend.config().allow_short);
+    assert!(ctx.take_actions().is_empty());
+}
+
+#[test]
+fn max_volatility_can_change_when_the_filter_is_configured() {
+    let mut ctx = TestContext::usdm_btcusdt();
+    let mut trend = started(config("volatility_window = 3\nmax_volatility = 0.5"), &mut ctx);
+    trend.set_parameter(&mut ctx, "max_volatility", "0.001").unwrap();
+    assert_eq!(trend.config().max_volatility.map(|value| value.to_string()).as_deref(), Some("0.001"));
+    let error = trend.set_parameter(&mut ctx, "max_volatility", "0").expect_err("zero").message;
+    assert!(error.contains("max_volatility"), "{error}");
+    assert_eq!(trend.config().max_volatility.map(|value| value.to_string()).as_deref(), Some("0.001"));
+}

@@ -42,10 +42,11 @@ use ferrotrade_model::{
 };
 use serde::Deserialize;
 
+use super::params::ParamText;
 use super::{ConfigError, decimal_cmp, require_non_negative, require_positive, resolve_instrument, to_quantity};
 use crate::context::Context;
 use crate::subscription::Subscription;
-use crate::traits::{Strategy, StrategyError, StrategyResult};
+use crate::traits::{Strategy, StrategyResult};
 
 /// Configuration of a [`MarketMaker`] (TOML/JSON; unknown keys are an error).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -81,6 +82,17 @@ const fn default_reject_backoff_ms() -> u64 {
 }
 
 const NANOS_PER_MILLI: u64 = 1_000_000;
+
+/// The keys `set_parameter` changes.
+const SETTABLE: &[&str] = &[
+    "order_size",
+    "half_spread_bps",
+    "skew_bps_per_unit",
+    "max_position",
+    "requote_threshold_ticks",
+    "min_requote_interval_ms",
+    "reject_backoff_ms",
+];
 
 const fn default_requote_threshold_ticks() -> i64 {
     1
@@ -396,30 +408,16 @@ impl Strategy for MarketMaker {
     /// on the next book update.
     fn set_parameter(&mut self, ctx: &mut dyn Context, name: &str, value: &str) -> StrategyResult {
         let mut config = self.config.clone();
-        let decimal = || {
-            Decimal::parse_str(value.trim())
-                .map_err(|error| StrategyError::new(format!("{name}: {value:?} is not a decimal number: {error}")))
-        };
-        let integer = || {
-            value.trim().parse::<i64>().map_err(|_| StrategyError::new(format!("{name}: {value:?} is not an integer")))
-        };
-        let unsigned =
-            || value.trim().parse::<u64>().map_err(|_| StrategyError::new(format!("{name}: {value:?} is not a count")));
+        let text = ParamText::new(name, value);
         match name {
-            "order_size" => config.order_size = decimal()?,
-            "half_spread_bps" => config.half_spread_bps = decimal()?,
-            "skew_bps_per_unit" => config.skew_bps_per_unit = decimal()?,
-            "max_position" => config.max_position = decimal()?,
-            "requote_threshold_ticks" => config.requote_threshold_ticks = integer()?,
-            "min_requote_interval_ms" => config.min_requote_interval_ms = unsigned()?,
-            "reject_backoff_ms" => config.reject_backoff_ms = unsigned()?,
-            _ => {
-                return Err(StrategyError::new(format!(
-                    "{}: unknown parameter {name:?} (order_size, half_spread_bps, skew_bps_per_unit, max_position, \
-                     requote_threshold_ticks, min_requote_interval_ms, reject_backoff_ms)",
-                    self.name
-                )));
-            }
+            "order_size" => config.order_size = text.decimal()?,
+            "half_spread_bps" => config.half_spread_bps = text.decimal()?,
+            "skew_bps_per_unit" => config.skew_bps_per_unit = text.decimal()?,
+            "max_position" => config.max_position = text.decimal()?,
+            "requote_threshold_ticks" => config.requote_threshold_ticks = text.integer()?,
+            "min_requote_interval_ms" => config.min_requote_interval_ms = text.count()?,
+            "reject_backoff_ms" => config.reject_backoff_ms = text.count()?,
+            _ => return Err(text.not_settable(&self.name, SETTABLE, &["instrument"], "its quotes are on that book")),
         }
         let previous = std::mem::replace(&mut self.config, config);
         match self.resolve(ctx) {

@@ -41,6 +41,19 @@
 //! Quantities are in instrument units: base currency for spot and linear contracts, contracts for
 //! inverse ones.
 //!
+//! # Run-time changes
+//! The live engine's `set` command (`ferrotrade ctl set STRATEGY KEY VALUE`) reaches
+//! [`Strategy::set_parameter`](crate::Strategy::set_parameter). The value is written as in TOML; the
+//! changed configuration is validated and resolved exactly as at the start before it replaces the old one,
+//! so a refused change (the message names the key and why) leaves the strategy as it was.
+//!
+//! | strategy | can change | stays as started |
+//! |---|---|---|
+//! | [`MarketMaker`] | every size, spread, skew, threshold and interval key | `instrument` |
+//! | [`Trend`] | `order_size`, `allow_short`, `max_volatility` (with a filter), `reject_backoff_ms`; the target follows at once | the windows, `source`, `order_type`, `instrument` (the averages would start over) |
+//! | [`ModelSignal`] | the four thresholds, `order_size` (resizes the target at once), `offset_bps`, `order_timeout_ms`, `reject_backoff_ms` | the model or bridge, `clock`, `features`, `order_type`, `instrument` |
+//! | [`Execution`] | nothing: its parent orders are fixed at the start | everything |
+//!
 //! The small streaming indicators used here live in a private module; the shared indicator library is
 //! `ferrotrade-features`' job.
 
@@ -56,6 +69,7 @@ mod execution;
 mod indicators;
 mod market_maker;
 mod model_signal;
+mod params;
 mod trend;
 
 pub use execution::{Execution, ExecutionConfig};

@@ -55,6 +55,7 @@ use ferrotrade_model::{
 };
 use serde::Deserialize;
 
+use super::params::ParamText;
 use super::{ConfigError, require_positive, resolve_instrument, to_quantity};
 use crate::context::{Context, TimerId};
 use crate::subscription::{DataKind, Subscription};
@@ -145,6 +146,18 @@ const fn default_backoff_ms() -> u64 {
 }
 
 const ORDER_TIMEOUT: TimerId = 1;
+
+/// The keys `set_parameter` changes.
+const SETTABLE: &[&str] = &[
+    "long_entry",
+    "long_exit",
+    "short_entry",
+    "short_exit",
+    "order_size",
+    "offset_bps",
+    "order_timeout_ms",
+    "reject_backoff_ms",
+];
 
 impl ModelSignalConfig {
     /// The feature set's configuration.
@@ -488,6 +501,44 @@ impl Strategy for ModelSignal {
         let set = FeatureSet::new(&self.config.feature_config(), spec.price_precision, spec.size_precision)
             .map_err(|error| ConfigError::new("features", error.to_string()))?;
         self.set = Some(set);
+        Ok(())
+    }
+
+    /// The thresholds, `order_size`, `offset_bps`, `order_timeout_ms` and `reject_backoff_ms` can change at
+    /// run time; the model (or bridge), its clock and features, the order type and the instrument cannot
+    /// (the feature set and the signal source are built for them at the start). The new configuration is
+    /// validated as at construction and its size resolved against the instrument. New thresholds act on the
+    /// next signal; a new `order_size` resizes the current target at once (long stays long, at the new
+    /// size), and a new timeout applies to the next order sent.
+    fn set_parameter(&mut self, ctx: &mut dyn Context, name: &str, value: &str) -> StrategyResult {
+        let text = ParamText::new(name, value);
+        let mut config = self.config.clone();
+        match name {
+            "long_entry" => config.long_entry = Some(text.number()?),
+            "long_exit" => config.long_exit = Some(text.number()?),
+            "short_entry" => config.short_entry = Some(text.number()?),
+            "short_exit" => config.short_exit = Some(text.number()?),
+            "order_size" => config.order_size = text.decimal()?,
+            "offset_bps" => config.offset_bps = text.number()?,
+            "order_timeout_ms" => config.order_timeout_ms = Some(text.count()?),
+            "reject_backoff_ms" => config.reject_backoff_ms = text.count()?,
+            _ => {
+                let fixed = ["instrument", "model", "bridge", "clock", "features", "order_type"];
+                let why = "the feature set and the signal source are built for them at the start";
+                return Err(text.not_settable(&self.name, SETTABLE, &fixed, why));
+            }
+        }
+        config.validate()?;
+        let (_, spec) = resolve_instrument(ctx, &config.instrument)?;
+        let order_size = to_quantity("order_size", config.order_size, &spec)?;
+        self.config = config;
+        if let Some(params) = self.params.as_mut()
+            && params.order_size != order_size.0
+        {
+            params.order_size = order_size.0;
+            self.target = self.target.signum() * order_size.0;
+            self.rebalance(ctx);
+        }
         Ok(())
     }
 

@@ -31,10 +31,11 @@ use ferrotrade_model::{
 use serde::Deserialize;
 
 use super::indicators::{Ema, RollingStdev};
+use super::params::ParamText;
 use super::{ConfigError, require_positive, resolve_instrument, to_quantity};
 use crate::context::Context;
 use crate::subscription::{DataKind, Subscription};
-use crate::traits::{Strategy, StrategyResult};
+use crate::traits::{Strategy, StrategyError, StrategyResult};
 
 /// Which prices feed the EMAs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -89,6 +90,9 @@ pub struct TrendConfig {
     #[serde(default = "default_reject_backoff_ms")]
     pub reject_backoff_ms: u64,
 }
+
+/// The keys `set_parameter` changes.
+const SETTABLE: &[&str] = &["order_size", "allow_short", "max_volatility", "reject_backoff_ms"];
 
 /// Largest `volatility_window`: the window is kept in memory (8 bytes per return).
 pub const MAX_VOLATILITY_WINDOW: u32 = 1_000_000;
@@ -235,6 +239,15 @@ impl Trend {
         self.last_price = Some(value);
         self.fast.update(value);
         self.slow.update(value);
+        self.retarget(ctx);
+    }
+
+    /// The target from the averages and the volatility as they stand (nothing before the slow EMA is
+    /// warm), then trades towards it.
+    fn retarget(&mut self, ctx: &mut dyn Context) {
+        let Some(params) = self.params else {
+            return;
+        };
         if !self.slow.is_ready() {
             return;
         }
@@ -361,6 +374,41 @@ impl Strategy for Trend {
         let (instrument, spec) = resolve_instrument(ctx, &self.config.instrument)?;
         let order_size = to_quantity("order_size", self.config.order_size, &spec)?;
         self.params = Some(Params { instrument, price_precision: spec.price_precision, order_size: order_size.0 });
+        Ok(())
+    }
+
+    /// `order_size`, `allow_short`, `max_volatility` (of a strategy with a volatility filter) and
+    /// `reject_backoff_ms` can change at run time. The windows, the source, the order type and the
+    /// instrument cannot: the averages and the volatility would start over. The new configuration is
+    /// validated and resolved against the instrument as at the start, and the target is recomputed at once
+    /// from the averages as they stand, so the position follows without waiting for the next price.
+    fn set_parameter(&mut self, ctx: &mut dyn Context, name: &str, value: &str) -> StrategyResult {
+        let text = ParamText::new(name, value);
+        let mut config = self.config.clone();
+        match name {
+            "order_size" => config.order_size = text.decimal()?,
+            "allow_short" => config.allow_short = text.boolean()?,
+            "max_volatility" if config.volatility_window.is_some() => config.max_volatility = Some(text.decimal()?),
+            "max_volatility" => {
+                return Err(StrategyError::new(format!(
+                    "{}: max_volatility needs the volatility filter (volatility_window), which cannot be added at \
+                     run time",
+                    self.name
+                )));
+            }
+            "reject_backoff_ms" => config.reject_backoff_ms = text.count()?,
+            _ => {
+                let fixed = ["instrument", "source", "fast", "slow", "volatility_window", "order_type"];
+                return Err(text.not_settable(&self.name, SETTABLE, &fixed, "the averages would start over"));
+            }
+        }
+        config.validate()?;
+        let (instrument, spec) = resolve_instrument(ctx, &config.instrument)?;
+        let order_size = to_quantity("order_size", config.order_size, &spec)?;
+        self.params = Some(Params { instrument, price_precision: spec.price_precision, order_size: order_size.0 });
+        self.max_volatility = config.max_volatility.map_or(f64::INFINITY, Decimal::to_f64);
+        self.config = config;
+        self.retarget(ctx);
         Ok(())
     }
 
