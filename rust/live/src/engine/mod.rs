@@ -37,6 +37,7 @@ pub(crate) mod monitor;
 pub(crate) mod setup;
 
 pub(crate) use event_loop::Engine;
+pub use monitor::wire_state;
 
 #[cfg(test)]
 mod tests;

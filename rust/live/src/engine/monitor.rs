@@ -33,8 +33,9 @@ pub(crate) struct BusLink {
     pub started: Instant,
 }
 
-/// The wire form of a trading state.
-pub(crate) fn wire_state(state: TradingState) -> proto::TradingState {
+/// The wire form of a trading state (the live engine's and the backtest bus tap's).
+#[must_use]
+pub fn wire_state(state: TradingState) -> proto::TradingState {
     match state {
         TradingState::Active => proto::TradingState::Active,
         TradingState::Reducing => proto::TradingState::Reducing,

@@ -10,8 +10,8 @@
 
 use std::time::Duration;
 
-use ferrotrade_bus::proto::TradingState;
 use ferrotrade_bus::{Bus, BusConfig, BusHandle, BusSender, EngineEvent, Names};
+use ferrotrade_live::engine::wire_state;
 use ferrotrade_model::{Fill, Instrument, UnixNanos};
 use ferrotrade_risk::RiskEvent;
 use ferrotrade_sim::engine::{BacktestOutput, Checkpoint, FillRecord, RunControl};
@@ -59,14 +59,6 @@ pub struct BusTap {
     risk_sent: usize,
 }
 
-fn wire_state(state: ferrotrade_risk::TradingState) -> TradingState {
-    match state {
-        ferrotrade_risk::TradingState::Active => TradingState::Active,
-        ferrotrade_risk::TradingState::Reducing => TradingState::Reducing,
-        ferrotrade_risk::TradingState::Halted => TradingState::Halted,
-    }
-}
-
 impl BusTap {
     /// Binds the bus of `config` for a run of `instruments` and `strategies` (names by index).
     ///
@@ -100,7 +92,7 @@ impl BusTap {
             sender.event(EngineEvent::Fill { strategy: record.strategy, fill });
         }
         self.fills_sent = fills.len().max(self.fills_sent);
-        let mut state = TradingState::Active;
+        let mut state = ferrotrade_bus::proto::TradingState::Active;
         for event in risk_events.get(self.risk_sent..).unwrap_or_default() {
             state = wire_state(event.to);
             sender.event(EngineEvent::StateChange {
