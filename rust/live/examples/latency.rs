@@ -9,12 +9,14 @@
 //! ```sh
 //! cargo build --release -p ferrotrade-live --example latency
 //! perf record -g target/release/examples/latency --speed 20
-//! target/release/examples/latency [--speed max|N] [--repeat N] [--busy-poll] [--venue-busy-poll] [--cpu N]
+//! target/release/examples/latency [--speed max|N] [--repeat N] [--busy-poll] [--venue-busy-poll] [--cpu N] [--paper]
 //! ```
 //!
 //! `--speed N` replays at N times the recorded pace (default 20); `max` sends as fast as the engine reads.
 //! `--busy-poll` and `--cpu N` set `[live] busy_poll` and `cpu` (the venue's threads then avoid that CPU);
 //! `--venue-busy-poll` keeps the local venue from sleeping (see `LocalVenueConfig::busy_poll`).
+//! `--paper` trades in paper mode: the same market data, orders filled by the simulated venue in the
+//! engine (`risk_to_wire` then ends where the order is queued for it; there is no write).
 //! Figures are printed, never asserted.
 
 #[path = "../tests/engine_support/mod.rs"]
@@ -23,6 +25,7 @@ mod engine_support;
 use std::os::unix::fs::PermissionsExt;
 
 use engine_support::{StopWhenQuiet, VenueThread, data, live_config, market_makers};
+use ferrotrade_live::config::Mode;
 use ferrotrade_live::run;
 use ferrotrade_localvenue::{ApiAccount, LocalVenueConfig, Speed};
 use ferrotrade_model::{Decimal, Venue};
@@ -35,19 +38,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut speed = Speed::Realtime(20.0);
     let mut repeat = 1;
     let (mut busy_poll, mut venue_busy_poll, mut cpu) = (false, false, None::<usize>);
+    let mut paper = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--busy-poll" => busy_poll = true,
             "--venue-busy-poll" => venue_busy_poll = true,
+            "--paper" => paper = true,
             _ => match (arg.as_str(), args.next()) {
                 ("--speed", Some(value)) if value == "max" => speed = Speed::Max,
                 ("--speed", Some(value)) => speed = Speed::Realtime(value.parse()?),
                 ("--repeat", Some(value)) => repeat = value.parse()?,
                 ("--cpu", Some(value)) => cpu = Some(value.parse()?),
                 _ => {
-                    let usage =
-                        "usage: latency [--speed max|N] [--repeat N] [--busy-poll] [--venue-busy-poll] [--cpu N]";
+                    let usage = "usage: latency [--speed max|N] [--repeat N] [--busy-poll] [--venue-busy-poll] [--cpu N] [--paper]";
                     return Err(format!("{usage} (got {arg})").into());
                 }
             },
@@ -85,6 +89,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut config = live_config(&venue, &run_dir, &keys, strategy);
         config.live.busy_poll = busy_poll;
         config.live.cpu = cpu;
+        if paper {
+            config.live.mode = Mode::Paper;
+        }
         let strategies = market_makers(&config);
         let mut hooks = StopWhenQuiet::after_replay(&venue);
         let report = run(config, strategies, &mut hooks)?;

@@ -78,7 +78,9 @@ impl PaperGateway {
             let venue = SimVenue::new(instrument.clone(), InstrumentIndex(index as u32), config)
                 .map_err(|error| LiveError::Setup(format!("paper venue for {}: {error}", instrument.id)))?
                 // Trade ids unique across restarts: the OMS deduplicates fills by trade id.
-                .with_first_trade_id(clock.unix_ms().saturating_mul(1000));
+                .with_first_trade_id(clock.unix_ms().saturating_mul(1000))
+                // Fed on the engine thread before the strategies hear of a book message: no page faults there.
+                .with_resident_book();
             venues.push(venue);
         }
         let config = configs.first().cloned().unwrap_or_default();

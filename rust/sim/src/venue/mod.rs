@@ -166,6 +166,16 @@ impl SimVenue {
         self
     }
 
+    /// Maps the whole window of the venue's book into memory now ([`OrderBook::make_resident`]). A live
+    /// paper run's venues are fed on the engine thread, ahead of the strategies' book callbacks: untouched,
+    /// their book faults there the first time the market reaches each 4 KiB of prices, as the engine's own
+    /// books (made resident) do not. A backtest has no use for it.
+    #[must_use]
+    pub fn with_resident_book(mut self) -> SimVenue {
+        self.book.make_resident();
+        self
+    }
+
     /// The maker and taker fee rates of this venue.
     #[must_use]
     pub fn fee_rates(&self) -> (ferrotrade_model::FeeRate, ferrotrade_model::FeeRate) {
