@@ -32,10 +32,12 @@ passed to the request's bytes written to the socket (signing, encoding and one `
 within the engine's call); ``write_call``: that system call alone, the kernel's part; ``engine_to_wire``:
 the engine starting on the frame to the request written, the handling cost without the wait;
 ``frame_to_wire``: the whole path; ``frame_to_write``: the whole path up to the write system call, what the
-engine itself costs; ``snapshot_to_book``: a REST snapshot's answer to its book applied, at the start
+engine itself costs; ``first_to_wire``: the whole path of the first order a frame triggered only (a market
+maker's second quote is built and written after the first, so its wire stages include the first's);
+``snapshot_to_book``: a REST snapshot's answer to its book applied, at the start
 and on a resync), p50 / p99 / p99.9 / max in microseconds. The path stages start at market-data frames:
 the first quotes, placed when the snapshot syncs the book, count like an order from a timer. A market
-maker sends two orders on one frame: the second's wire stages include the first's. Requests that could
+maker sends two orders on one frame: ``first_to_wire`` times the first alone. Requests that could
 not be written at once (no idle link, pacing) are counted, not timed. Then messages and a messages/s lower
 bound (messages over the time until the status line, about once a second, first showed the final count);
 orders and fills; the machine load and a warning when the extension looks like a dev build. Figures are
@@ -75,6 +77,7 @@ STAGES = (
     "engine_to_wire",
     "frame_to_wire",
     "frame_to_write",
+    "first_to_wire",
     "snapshot_to_book",
 )
 # A release build of the extension is a few tens of MB; a dev build carries debug info and is far larger.

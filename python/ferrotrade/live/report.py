@@ -33,7 +33,8 @@ class LiveReport:
     latency : dict
         Per stage (``frame_to_engine``, ``frame_to_book``, ``book_to_decision``, ``decision_to_risk``,
         ``risk_to_wire``, ``write_call``, ``engine_to_wire``, ``frame_to_wire``, ``frame_to_write``,
-        ``snapshot_to_book``), a dict of ``count``, ``p50_us``, ``p99_us``, ``p999_us``, ``max_us``.
+        ``first_to_wire``, ``snapshot_to_book``), a dict of ``count``, ``p50_us``, ``p99_us``, ``p999_us``,
+        ``max_us``.
     counters : dict
         Messages, resyncs, reconnects, trade gaps (backfilled and lost), orders, fills, rejections by
         reason, reconciliation differences.

@@ -12,6 +12,7 @@
 //! | `engine_to_wire` | the engine started handling the frame | the request written: the handling cost, without the wait |
 //! | `frame_to_wire` | frame read | the request written: the tick-to-trade figure |
 //! | `frame_to_write` | frame read | the write system call started: the tick-to-trade figure without the kernel's part, what the engine itself costs (live gateways only) |
+//! | `first_to_wire` | frame read | the *first* order the frame triggered was written: the reaction time, without the wait of the orders after it (a market maker's second quote is built and written after the first) |
 //! | `snapshot_to_book` | a REST depth snapshot's answer was read | the book it rebuilt was applied (a start or a resync; not on the tick-to-trade path) |
 //!
 //! The path stages start at market-data frames only. A snapshot's answer, or a link event, is not a tick:
@@ -59,13 +60,15 @@ pub enum Stage {
     FrameToWire = 7,
     /// Frame read -> the write system call started.
     FrameToWrite = 8,
+    /// Frame read -> the first order it triggered handed to the socket.
+    FirstToWire = 9,
     /// A REST snapshot's answer read -> its book applied.
-    SnapshotToBook = 9,
+    SnapshotToBook = 10,
 }
 
 impl Stage {
-    /// Every stage, in path order.
-    pub const ALL: [Stage; 10] = [
+    /// Every stage, in path order, which is also the order of their numbers.
+    pub const ALL: [Stage; 11] = [
         Stage::FrameToEngine,
         Stage::FrameToBook,
         Stage::BookToDecision,
@@ -75,6 +78,7 @@ impl Stage {
         Stage::EngineToWire,
         Stage::FrameToWire,
         Stage::FrameToWrite,
+        Stage::FirstToWire,
         Stage::SnapshotToBook,
     ];
 
@@ -91,6 +95,7 @@ impl Stage {
             Stage::EngineToWire => "engine_to_wire",
             Stage::FrameToWire => "frame_to_wire",
             Stage::FrameToWrite => "frame_to_write",
+            Stage::FirstToWire => "first_to_wire",
             Stage::SnapshotToBook => "snapshot_to_book",
         }
     }
@@ -136,6 +141,8 @@ pub struct Metrics {
     pub frame_picked: Option<Instant>,
     /// When its book update was applied.
     pub book_applied: Option<Instant>,
+    /// Whether an order of the frame being handled was timed to the wire already.
+    first_timed: bool,
     /// When the input being handled was read, when it is not a market-data frame.
     other_read: Option<Instant>,
     /// Market-data messages handled.
@@ -156,6 +163,7 @@ impl Metrics {
             frame_read: None,
             frame_picked: None,
             book_applied: None,
+            first_timed: false,
             other_read: None,
             messages: 0,
             started,
@@ -178,6 +186,7 @@ impl Metrics {
         self.frame_read = Some(read);
         self.frame_picked = Some(picked);
         self.book_applied = None;
+        self.first_timed = false;
         self.other_read = None;
         self.messages += 1;
     }
@@ -219,6 +228,10 @@ impl Metrics {
         }
         if let Some(read) = self.frame_read {
             self.record(Stage::FrameToWire, read, sent);
+            if !self.first_timed {
+                self.record(Stage::FirstToWire, read, sent);
+                self.first_timed = true;
+            }
             if let Some(started) = wire.write_started {
                 self.record(Stage::FrameToWrite, read, started);
             }
@@ -304,6 +317,37 @@ mod tests {
         let book = stage("frame_to_book");
         assert!((1_999..=2_001).contains(&book.max_ns), "{book:?}");
         assert_eq!(metrics.messages, 1);
+    }
+
+    #[test]
+    fn stages_are_listed_in_the_order_of_their_histograms() {
+        // A stage's number indexes its histogram, and the summary pairs `ALL` with the histograms in order.
+        for (index, stage) in Stage::ALL.iter().enumerate() {
+            assert_eq!(*stage as usize, index, "{}", stage.name());
+        }
+    }
+
+    #[test]
+    fn the_first_order_of_a_frame_is_timed_apart_from_the_ones_after_it() {
+        let start = crate::clock::now_instant();
+        let mut metrics = Metrics::new(start);
+        let at = |micros: u64| start + Duration::from_micros(micros);
+        // Two quotes on one frame (the second built and written after the first), then one on the next frame.
+        metrics.frame(at(0), at(1));
+        metrics.book(at(3));
+        metrics.order_path(at(4), at(4), Wire { write_started: Some(at(6)), written: at(8) });
+        metrics.order_path(at(9), at(9), Wire { write_started: Some(at(12)), written: at(14) });
+        metrics.end_message();
+        metrics.frame(at(100), at(101));
+        metrics.book(at(103));
+        metrics.order_path(at(104), at(104), Wire { write_started: Some(at(107)), written: at(109) });
+        metrics.end_message();
+        let summary = metrics.summary();
+        let stage = |name: &str| summary.iter().find(|stage| stage.stage == name).cloned().expect("stage");
+        let (all, first) = (stage("frame_to_wire"), stage("first_to_wire"));
+        assert_eq!((all.count, first.count), (3, 2));
+        assert!(all.max_ns.abs_diff(14_000) <= 10, "the second quote: {all:?}");
+        assert!(first.max_ns.abs_diff(9_000) <= 10 && first.p50_ns.abs_diff(8_000) <= 10, "{first:?}");
     }
 
     #[test]

@@ -139,5 +139,8 @@ fn a_busy_polling_engine_trades_and_its_warm_up_never_reaches_the_venue() {
     assert!(write.p50_ns <= wire.p50_ns, "the write is part of risk_to_wire: {wire:?} {write:?}");
     let (whole, own) = (stage("frame_to_wire"), stage("frame_to_write"));
     assert!(own.count == whole.count && own.p50_ns <= whole.p50_ns, "{whole:?} {own:?}");
+    // One first order per frame that triggered any (a second quote on the same frame is timed only whole).
+    let first = stage("first_to_wire");
+    assert!(first.count > 0 && first.count <= whole.count, "{whole:?} {first:?}");
     std::fs::remove_dir_all(&dir).ok();
 }
