@@ -50,7 +50,7 @@
 //! | strategy | can change | stays as started |
 //! |---|---|---|
 //! | [`MarketMaker`] | every size, spread, skew, threshold and interval key | `instrument` |
-//! | [`Trend`] | `order_size`, `allow_short`, `max_volatility` (with a filter), `reject_backoff_ms`; the target follows at once | the windows, `source`, `order_type`, `instrument` (the averages would start over) |
+//! | [`Trend`] | `order_size`, `allow_short`, `max_volatility` (with a filter), `reject_backoff_ms`; the target follows at once | the windows, `source`, `order_type`, `instrument` (its subscriptions and averages are built for them) |
 //! | [`ModelSignal`] | the four thresholds, `order_size` (resizes the target at once), `offset_bps`, `order_timeout_ms`, `reject_backoff_ms` | the model or bridge, `clock`, `features`, `order_type`, `instrument` |
 //! | [`Execution`] | nothing: its parent orders are fixed at the start | everything |
 //!

@@ -379,7 +379,8 @@ impl Strategy for Trend {
 
     /// `order_size`, `allow_short`, `max_volatility` (of a strategy with a volatility filter) and
     /// `reject_backoff_ms` can change at run time. The windows, the source, the order type and the
-    /// instrument cannot: the averages and the volatility would start over. The new configuration is
+    /// instrument cannot: the subscriptions, the averages and the volatility are built for them at the
+    /// start, and would start over. The new configuration is
     /// validated and resolved against the instrument as at the start, and the target is recomputed at once
     /// from the averages as they stand, so the position follows without waiting for the next price.
     fn set_parameter(&mut self, ctx: &mut dyn Context, name: &str, value: &str) -> StrategyResult {
@@ -399,7 +400,8 @@ impl Strategy for Trend {
             "reject_backoff_ms" => config.reject_backoff_ms = text.count()?,
             _ => {
                 let fixed = ["instrument", "source", "fast", "slow", "volatility_window", "order_type"];
-                return Err(text.not_settable(&self.name, SETTABLE, &fixed, "the averages would start over"));
+                let why = "the subscriptions and the averages are built for them at the start";
+                return Err(text.not_settable(&self.name, SETTABLE, &fixed, why));
             }
         }
         config.validate()?;
