@@ -259,11 +259,15 @@ impl OrderStore {
         self.instruments.get(instrument.get()).map_or(0, |orders| orders.open.len())
     }
 
+    /// The ids of the open orders in `instrument`, ascending.
+    #[must_use]
+    pub fn open(&self, instrument: InstrumentIndex) -> &[ClientOrderId] {
+        self.instruments.get(instrument.get()).map_or(&[], |orders| orders.open.as_slice())
+    }
+
     /// Appends the ids of the open orders in `instrument` to `out`, ascending.
     pub fn open_ids(&self, instrument: InstrumentIndex, out: &mut Vec<ClientOrderId>) {
-        if let Some(orders) = self.instruments.get(instrument.get()) {
-            out.extend_from_slice(&orders.open);
-        }
+        out.extend_from_slice(self.open(instrument));
     }
 
     /// `(sum of buy leaves, sum of sell leaves)` over the open orders in `instrument`, O(1).

@@ -383,3 +383,50 @@ fn a_control_that_asks_to_stop_at_a_checkpoint_interrupts_the_run_there() {
     assert_eq!(control.seen.len(), 1);
     assert_eq!(backtest.finish().records.stats.events, CHECKPOINT_ROWS);
 }
+
+/// Rests a buy far below the market on the first book update; on each later one, logs what the context
+/// says of its open orders.
+struct Resting {
+    name: &'static str,
+    log: Log,
+    sent: Option<ferrotrade_model::ClientOrderId>,
+}
+
+impl Strategy for Resting {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn subscriptions(&self) -> Vec<Subscription> {
+        vec![Subscription::new("binance-usdm.BTCUSDT", &[DataKind::Book])]
+    }
+    fn on_book(&mut self, ctx: &mut dyn Context, instrument: InstrumentIndex) -> StrategyResult {
+        match self.sent {
+            None => {
+                self.sent =
+                    Some(ctx.submit(OrderRequest::limit(instrument, OrderSide::Buy, Price(600_000), Quantity(1))))
+            }
+            Some(id) => {
+                let mut open = Vec::new();
+                ctx.open_orders(instrument, &mut open);
+                let own = open == [id];
+                self.log.borrow_mut().push(format!(
+                    "{} count={} own={own}",
+                    self.name,
+                    ctx.open_order_count(instrument)
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn each_strategy_counts_and_lists_only_its_own_open_orders() {
+    let log: Log = Rc::default();
+    let strategy = |name| Box::new(Resting { name, log: Rc::clone(&log), sent: None }) as Box<dyn Strategy>;
+    let mut backtest = Backtest::new(setup(0, 0, RiskConfig::default()), vec![strategy("a"), strategy("b")]).unwrap();
+    backtest.run(&mut rows(latency_rows(), 2), &mut NoStop).unwrap();
+    // Two orders rest at the venue, one per strategy: each sees one, its own, at both later updates.
+    assert_eq!(*log.borrow(), ["a count=1 own=true", "b count=1 own=true", "a count=1 own=true", "b count=1 own=true"]);
+    assert_eq!(backtest.finish().records.stats.orders, 2);
+}

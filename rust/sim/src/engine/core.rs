@@ -474,24 +474,12 @@ impl Context for Ctx<'_> {
         if self.core.strategies_share_nothing() {
             return self.core.store.open_count(instrument);
         }
-        let mut ids = Vec::new();
-        self.open_orders(instrument, &mut ids);
-        ids.len()
+        self.core.store.open(instrument).iter().filter(|id| self.core.owner_of(**id) == Some(self.strategy)).count()
     }
 
     fn open_orders(&self, instrument: InstrumentIndex, out: &mut Vec<ClientOrderId>) {
-        let start = out.len();
-        self.core.store.open_ids(instrument, out);
-        let strategy = self.strategy;
-        let core = &*self.core;
-        let mut keep = start;
-        for index in start..out.len() {
-            if core.owner_of(out[index]) == Some(strategy) {
-                out[keep] = out[index];
-                keep += 1;
-            }
-        }
-        out.truncate(keep);
+        let own = self.core.store.open(instrument).iter().filter(|id| self.core.owner_of(**id) == Some(self.strategy));
+        out.extend(own);
     }
 
     fn submit(&mut self, request: OrderRequest) -> ClientOrderId {
