@@ -50,8 +50,8 @@
 
 use ferrotrade_features::{Clock, FeatureConfig, FeatureSet};
 use ferrotrade_model::{
-    Bar, ClientOrderId, Decimal, InstrumentIndex, OrderEvent, OrderEventKind, OrderRequest, OrderSide, Price, Quantity,
-    Trade, UnixNanos,
+    Bar, ClientOrderId, Decimal, Instrument, InstrumentIndex, OrderEvent, OrderEventKind, OrderRequest, OrderSide,
+    Price, Quantity, Trade, UnixNanos,
 };
 use serde::Deserialize;
 
@@ -236,6 +236,21 @@ struct Params {
     price_precision: u8,
     tick: i64,
     order_size: i64,
+}
+
+impl Params {
+    /// `config` in the units of its instrument, as the engine knows it.
+    fn resolve(ctx: &dyn Context, config: &ModelSignalConfig) -> Result<(Params, Instrument), ConfigError> {
+        let (instrument, spec) = resolve_instrument(ctx, &config.instrument)?;
+        let order_size = to_quantity("order_size", config.order_size, &spec)?;
+        let params = Params {
+            instrument,
+            price_precision: spec.price_precision,
+            tick: spec.tick_size.0,
+            order_size: order_size.0,
+        };
+        Ok((params, spec))
+    }
 }
 
 /// Counters of a run, for reports and tests.
@@ -490,14 +505,8 @@ impl Strategy for ModelSignal {
     }
 
     fn on_start(&mut self, ctx: &mut dyn Context) -> StrategyResult {
-        let (instrument, spec) = resolve_instrument(ctx, &self.config.instrument)?;
-        let order_size = to_quantity("order_size", self.config.order_size, &spec)?;
-        self.params = Some(Params {
-            instrument,
-            price_precision: spec.price_precision,
-            tick: spec.tick_size.0,
-            order_size: order_size.0,
-        });
+        let (params, spec) = Params::resolve(ctx, &self.config)?;
+        self.params = Some(params);
         let set = FeatureSet::new(&self.config.feature_config(), spec.price_precision, spec.size_precision)
             .map_err(|error| ConfigError::new("features", error.to_string()))?;
         self.set = Some(set);
@@ -529,14 +538,13 @@ impl Strategy for ModelSignal {
             }
         }
         config.validate()?;
-        let (_, spec) = resolve_instrument(ctx, &config.instrument)?;
-        let order_size = to_quantity("order_size", config.order_size, &spec)?;
+        let (resolved, _) = Params::resolve(ctx, &config)?;
         self.config = config;
         if let Some(params) = self.params.as_mut()
-            && params.order_size != order_size.0
+            && params.order_size != resolved.order_size
         {
-            params.order_size = order_size.0;
-            self.target = self.target.signum() * order_size.0;
+            params.order_size = resolved.order_size;
+            self.target = self.target.signum() * resolved.order_size;
             self.rebalance(ctx);
         }
         Ok(())

@@ -151,6 +151,15 @@ struct Params {
     order_size: i64,
 }
 
+impl Params {
+    /// `config` in the units of its instrument, as the engine knows it.
+    fn resolve(ctx: &dyn Context, config: &TrendConfig) -> Result<Params, ConfigError> {
+        let (instrument, spec) = resolve_instrument(ctx, &config.instrument)?;
+        let order_size = to_quantity("order_size", config.order_size, &spec)?;
+        Ok(Params { instrument, price_precision: spec.price_precision, order_size: order_size.0 })
+    }
+}
+
 /// The one working order.
 #[derive(Debug, Clone, Copy)]
 struct Working {
@@ -371,9 +380,7 @@ impl Strategy for Trend {
     }
 
     fn on_start(&mut self, ctx: &mut dyn Context) -> StrategyResult {
-        let (instrument, spec) = resolve_instrument(ctx, &self.config.instrument)?;
-        let order_size = to_quantity("order_size", self.config.order_size, &spec)?;
-        self.params = Some(Params { instrument, price_precision: spec.price_precision, order_size: order_size.0 });
+        self.params = Some(Params::resolve(ctx, &self.config)?);
         Ok(())
     }
 
@@ -405,9 +412,7 @@ impl Strategy for Trend {
             }
         }
         config.validate()?;
-        let (instrument, spec) = resolve_instrument(ctx, &config.instrument)?;
-        let order_size = to_quantity("order_size", config.order_size, &spec)?;
-        self.params = Some(Params { instrument, price_precision: spec.price_precision, order_size: order_size.0 });
+        self.params = Some(Params::resolve(ctx, &config)?);
         self.max_volatility = config.max_volatility.map_or(f64::INFINITY, Decimal::to_f64);
         self.config = config;
         self.retarget(ctx);
