@@ -12,7 +12,7 @@ use ferrotrade_model::{
     OrderEventKind, OrderRequest, OrderStatus, Price, Quantity, UnixNanos, Venue, VenueOrderId,
 };
 use ferrotrade_oms::{Order, PnlSnapshot, Position};
-use ferrotrade_strategy::{Context, TimerId};
+use ferrotrade_strategy::{Context, Strategy, TimerId};
 
 /// One thing the strategy asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -224,4 +224,13 @@ impl Context for TestContext {
     fn set_timer(&mut self, _timer: TimerId, _at: UnixNanos, _interval_ns: u64) {}
 
     fn cancel_timer(&mut self, _timer: TimerId) {}
+}
+
+/// Asks `strategy` for each `(name, value)` run-time change and checks it is refused with a message that
+/// contains the case's third text.
+pub fn assert_refused(strategy: &mut dyn Strategy, ctx: &mut TestContext, cases: &[(&str, &str, &str)]) {
+    for &(name, value, message) in cases {
+        let error = strategy.set_parameter(ctx, name, value).expect_err(name).message;
+        assert!(error.contains(message), "{name} = {value}: {error}");
+    }
 }
