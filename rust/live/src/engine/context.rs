@@ -18,6 +18,13 @@ pub(crate) struct LiveContext<'a> {
     pub strategy: u16,
 }
 
+impl LiveContext<'_> {
+    /// The ids of this strategy's own open orders in `instrument`, ascending.
+    fn own_open(&self, instrument: InstrumentIndex) -> impl Iterator<Item = ClientOrderId> + '_ {
+        self.core.store.open(instrument).iter().copied().filter(|id| self.core.owner_of(*id) == Some(self.strategy))
+    }
+}
+
 impl Context for LiveContext<'_> {
     fn now(&self) -> UnixNanos {
         self.core.now
@@ -58,12 +65,11 @@ impl Context for LiveContext<'_> {
     }
 
     fn open_order_count(&self, instrument: InstrumentIndex) -> usize {
-        self.core.store.open(instrument).iter().filter(|id| self.core.owner_of(**id) == Some(self.strategy)).count()
+        self.own_open(instrument).count()
     }
 
     fn open_orders(&self, instrument: InstrumentIndex, out: &mut Vec<ClientOrderId>) {
-        let own = self.core.store.open(instrument).iter().filter(|id| self.core.owner_of(**id) == Some(self.strategy));
-        out.extend(own);
+        out.extend(self.own_open(instrument));
     }
 
     fn submit(&mut self, request: OrderRequest) -> ClientOrderId {
